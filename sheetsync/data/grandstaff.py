@@ -1,15 +1,18 @@
 """Turn a four-part (SATB) MusicXML score into a two-staff piano score.
 
 Soprano and alto share the treble staff as voices 1 and 2, tenor and bass the
-bass staff as voices 3 and 4; lyrics and part names go, everything else stays.
-Scores that are not four parts with one shared time base come back unchanged.
+bass staff as voices 3 and 4; lyrics, part names and instrumental parts (the
+horns and trumpets some chorales add) go, everything else stays. Scores without
+four voice parts sharing one time base come back unchanged.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import xml.etree.ElementTree as ET
 
+VOICES = ("soprano", "alto", "tenor", "bass")
 MUSIC = {"note", "backup", "forward"}
 KEPT_FROM_SOPRANO = MUSIC | {"direction", "barline", "print", "sound"}
 
@@ -17,25 +20,58 @@ KEPT_FROM_SOPRANO = MUSIC | {"direction", "barline", "print", "sound"}
 def four_parts_to_grand_staff(musicxml: str) -> str:
     """A piano reduction of a four-part score, or the input when it does not apply."""
     root = ET.fromstring(musicxml.encode("utf-8"))
-    parts = root.findall("part")
-    if root.tag != "score-partwise" or len(parts) != 4:
+    if root.tag != "score-partwise":
+        return musicxml
+    parts = _voice_parts(root)
+    if parts is None:
         return musicxml
     measures = [part.findall("measure") for part in parts]
-    if len({len(m) for m in measures}) != 1 or len({_divisions(part) for part in parts}) != 1:
+    divisions = [_divisions(part) for part in parts]
+    if len({len(m) for m in measures}) != 1 or None in divisions:
         return musicxml
+    common = math.lcm(*divisions)
+    for part, own in zip(parts, divisions):
+        _rescale_durations(part, common // own, common)
     piano = ET.Element("part", id="P1")
     for index, group in enumerate(zip(*measures)):
         piano.append(_merge_measure(group, first=index == 0))
-    for part in parts:
+    for part in root.findall("part"):
         root.remove(part)
     root.append(piano)
     _replace_part_list(root)
     return ET.tostring(root, encoding="unicode")
 
 
-def _divisions(part) -> str | None:
+def _voice_parts(root) -> list | None:
+    """The soprano, alto, tenor and bass parts: by name, or the only four parts there are."""
+    parts = root.findall("part")
+    names = {sp.get("id"): (sp.findtext("part-name") or "").strip().lower() for sp in root.iter("score-part")}
+    by_voice = []
+    for voice in VOICES:
+        matches = [p for p in parts if names.get(p.get("id"), "").startswith(voice)]
+        if len(matches) != 1:
+            break
+        by_voice.append(matches[0])
+    if len(by_voice) == 4:
+        return by_voice
+    return parts if len(parts) == 4 else None
+
+
+def _divisions(part) -> int | None:
     element = part.find("measure/attributes/divisions")
-    return element.text.strip() if element is not None and element.text else None
+    try:
+        return int(element.text)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def _rescale_durations(part, factor: int, divisions: int) -> None:
+    """Express every duration of `part` in `divisions` per quarter note."""
+    for element in part.iter("divisions"):
+        element.text = str(divisions)
+    if factor != 1:
+        for element in part.iter("duration"):
+            element.text = str(round(float(element.text) * factor))
 
 
 def _merge_measure(group, first: bool):

@@ -73,6 +73,11 @@ def _mxl_root_bytes(path: Path) -> bytes:
 
 
 def _decode(data: bytes) -> str:
+    # verovio parses the string as given; an encoding declaration that no longer holds would confuse it.
+    return re.sub(r'^(<\?xml[^>]*?)\s+encoding="[^"]*"', r"\1", _decode_bytes(data), count=1)
+
+
+def _decode_bytes(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -82,11 +87,9 @@ def _decode(data: bytes) -> str:
     if len(data) > 1 and data[1] == 0 and data[0] != 0:
         return data.decode("utf-16-le")
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    # verovio parses the string as given; an encoding declaration that no longer holds would confuse it.
-    return re.sub(r'^(<\?xml[^>]*?)\s+encoding="[^"]*"', r"\1", text, count=1)
+        return data.decode("latin-1")
 
 
 def abc_tunes(path: Path) -> list[str]:
