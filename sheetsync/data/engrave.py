@@ -22,6 +22,7 @@ PAGE_SIZES_MM = {"A4": (210.0, 297.0), "Letter": (215.9, 279.4)}
 FONTS = ("Leipzig", "Bravura", "Leland", "Petaluma", "Gootville")
 REPEAT_SUFFIX = re.compile(r"-rend\d+$")
 TRANSLATE = re.compile(r"translate\(\s*([-\d.]+)[ ,]+([-\d.]+)\s*\)")
+BOUNDING_BOX = re.compile(r'<g id="bbox-[^"]*"[^>]*?(?:/>|>\s*<rect[^>]*/>\s*</g>)')
 LINE_PATH = re.compile(r"M\s*([-\d.]+)[ ,]+([-\d.]+)\s*L\s*([-\d.]+)[ ,]+([-\d.]+)")
 
 
@@ -159,7 +160,8 @@ def _rasterise(svg: str, width: int) -> np.ndarray:
     import resvg_py
     from PIL import Image
 
-    png = resvg_py.svg_to_bytes(svg_string=svg, width=width, background="#ffffff",
+    # The invisible bounding boxes sit inside <tspan>s too, which moves text to the page corner.
+    png = resvg_py.svg_to_bytes(svg_string=BOUNDING_BOX.sub("", svg), width=width, background="#ffffff",
                                 font_family="DejaVu Serif", serif_family="DejaVu Serif")
     return np.asarray(Image.open(io.BytesIO(png)).convert("L"))
 

@@ -1,0 +1,25 @@
+import shutil
+
+import pytest
+
+from sheetsync.cli import main
+from tests.data.scores import piano_musicxml
+
+
+@pytest.fixture(scope="session")
+def built_dataset(tmp_path_factory):
+    """A real dataset built by `sheetsync data build` from two tiny scores (read-only: copy to change)."""
+    scores = tmp_path_factory.mktemp("scores")
+    (scores / "short.musicxml").write_text(piano_musicxml(4))
+    (scores / "long.musicxml").write_text(piano_musicxml(70, tempo=160))
+    (scores / "third.musicxml").write_text(piano_musicxml(3, tie=False))
+    out = tmp_path_factory.mktemp("built") / "set"
+    assert main(["data", "build", str(scores), "--out", str(out), "--tempo-variants", "2", "--workers", "1",
+                 "--pdf", "--seed", "3"]) == 0
+    return out
+
+
+@pytest.fixture
+def dataset_copy(built_dataset, tmp_path):
+    """A private copy of the built dataset that a test may break."""
+    return shutil.copytree(built_dataset, tmp_path / "set")
