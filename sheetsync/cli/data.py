@@ -35,7 +35,7 @@ def _register_build(actions) -> None:
     parser.add_argument("--tempo-variants", type=int, default=3, metavar="K",
                         help="renderings per piece at different tempi/curves/timbres/layouts (default: 3)")
     parser.add_argument("--composed", type=int, default=None, metavar="N",
-                        help="procedurally composed piano pieces to add (default corpus: 400; with sources: 0)")
+                        help="procedurally composed piano pieces to add (default corpus: 150; with sources: 0)")
     parser.add_argument("--pdf", action="store_true", help="also write each piece's pages as score.pdf")
     parser.add_argument("--evaluation", action="store_true",
                         help="allow the reserved evaluation pieces (only for building an evaluation set)")

@@ -28,8 +28,8 @@ from sheetsync.errors import SheetsyncError
 log = logging.getLogger(__name__)
 
 BUILD_MARKER = ".sheetsync-build.json"
-DEFAULT_FOLK_TUNES = 400
-DEFAULT_COMPOSED = 400
+DEFAULT_FOLK_TUNES = 300
+DEFAULT_COMPOSED = 150
 SPLIT_SHARES = {"valid": 0.05, "test": 0.05}
 
 
