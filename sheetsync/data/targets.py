@@ -66,12 +66,16 @@ def track_at(piece, times: np.ndarray) -> Track:
     return Track(page.astype(np.int64), system.astype(np.int64), np.where(started, x, np.nan))
 
 
-def band_mask(bbox, x: float, scale: float, shape: tuple[int, int], width: float = BAND_WIDTH) -> np.ndarray:
-    """The target mask in model pixels: a band `width` wide around `x`, spanning the system box vertically."""
+def band_masks(x: np.ndarray, y0: np.ndarray, y1: np.ndarray, shape: tuple[int, int],
+               width: float = BAND_WIDTH) -> np.ndarray:
+    """(N, H, W) target masks in model pixels: bands `width` wide around each x, spanning y0..y1.
+
+    A NaN x (nothing played yet) gives an empty mask.
+    """
     height, page_width = shape
-    mask = np.zeros(shape, dtype=np.float32)
-    y0, y1 = int(np.floor(bbox[1] * scale)), int(np.ceil(bbox[3] * scale))
-    centre = x * scale
-    x0, x1 = int(round(centre - width / 2)), int(round(centre + width / 2))
-    mask[max(y0, 0):min(y1 + 1, height), max(x0, 0):min(x1, page_width)] = 1.0
-    return mask
+    rows = np.arange(height)[None, :, None]
+    cols = np.arange(page_width)[None, None, :]
+    x = np.asarray(x, dtype=np.float64)[:, None, None]
+    inside_x = (cols >= np.round(x - width / 2)) & (cols < np.round(x + width / 2))
+    inside_y = (rows >= np.floor(np.asarray(y0))[:, None, None]) & (rows <= np.ceil(np.asarray(y1))[:, None, None])
+    return (inside_x & inside_y).astype(np.float32)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sheetsync.data.format import Onset, Page, Piece, System
-from sheetsync.data.targets import band_mask, onset_groups, track, track_at
+from sheetsync.data.targets import band_masks, onset_groups, track, track_at
 
 
 def piece(onsets, systems=((0, (10, 100, 500, 200)), (0, (10, 300, 500, 400)), (1, (10, 100, 500, 200)))):
@@ -39,8 +39,9 @@ def test_track_has_one_entry_per_frame():
     assert len(track(piece(ONSETS), 140)) == 140
 
 
-def test_band_mask_spans_the_system_height():
-    mask = band_mask((10, 100, 500, 200), x=250, scale=0.5, shape=(400, 300))
-    rows, cols = np.nonzero(mask)
+def test_band_masks_span_the_system_height():
+    masks = band_masks(np.array([125.0, np.nan]), np.array([50.0, 50.0]), np.array([100.0, 100.0]), (400, 300))
+    rows, cols = np.nonzero(masks[0])
     assert rows.min() == 50 and rows.max() == 100
     assert cols.min() == 120 and cols.max() == 129
+    assert masks[1].sum() == 0
