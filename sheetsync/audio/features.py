@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import scipy.fft
 
 SAMPLE_RATE = 22050
 FPS = 20
@@ -22,6 +23,8 @@ N_BINS = 78
 BANDS_PER_OCTAVE = 12
 FMIN, FMAX, FREF = 60.0, 6000.0, 440.0
 _HALF = FRAME_SIZE // 2
+_CHUNK = 512  # frames transformed at once: bounds memory on long signals
+_WINDOW = np.hanning(FRAME_SIZE)  # symmetric, float64 like madmom's
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,83 +44,116 @@ def filterbank() -> np.ndarray:
         if stop - start < 2:
             centre, stop = start, start + 1
         triangle = np.concatenate([np.linspace(0, 1, centre - start, endpoint=False),
-                                   np.linspace(1, 0, stop - centre, endpoint=False)])
-        triangle /= triangle.sum()
+                                   np.linspace(1, 0, stop - centre, endpoint=False)]).astype(np.float32)
+        triangle /= triangle.sum()  # in float32, as madmom does: the same weights to the last bit
         np.maximum(bank[start:stop, band], triangle, out=bank[start:stop, band])
     assert bank.shape[1] == N_BINS
+    bank.flags.writeable = False
     return bank
 
 
 @functools.lru_cache(maxsize=1)
-def _window() -> np.ndarray:
-    return np.hanning(FRAME_SIZE).astype(np.float32)
+def _sparse_filterbank() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The filterbank's ~1,000 non-zero weights: FFT bins, weights, and where each band's run starts."""
+    bank = filterbank()
+    bands = [np.flatnonzero(bank[:, band]) for band in range(N_BINS)]
+    weights = np.concatenate([bank[bins, band] for band, bins in enumerate(bands)])
+    starts = np.cumsum([0] + [len(bins) for bins in bands[:-1]])
+    return np.concatenate(bands), weights, starts
 
 
 def frame_count(n_samples: int) -> int:
-    """Frames madmom makes of a signal of this length (its 'normal' end)."""
-    return int(np.ceil(n_samples / HOP_SIZE))
+    """Frames madmom makes of a signal of this length: ceil(n / 1102.5)."""
+    return -(-n_samples * FPS // SAMPLE_RATE)
 
 
-def _as_float(signal: np.ndarray) -> np.ndarray:
+def _centres(first: int, stop: int) -> np.ndarray:
+    """Centre samples of frames first..stop-1: int(i * 1102.5), in exact integers."""
+    return np.arange(first, stop, dtype=np.int64) * SAMPLE_RATE // FPS
+
+
+def _as_signal(signal: np.ndarray) -> np.ndarray:
+    """Float32 samples; integers scaled by their type's maximum, as madmom does."""
     signal = np.asarray(signal)
-    if signal.dtype == np.int16:
-        return signal.astype(np.float32) / np.iinfo(np.int16).max
+    if signal.ndim != 1:
+        raise ValueError(f"expected a mono signal (one dimension), got shape {signal.shape}")
+    if signal.dtype.kind in "iu":
+        return (signal / np.iinfo(signal.dtype).max).astype(np.float32)
     return signal.astype(np.float32, copy=False)
 
 
 def _spectra(frames: np.ndarray) -> np.ndarray:
-    magnitudes = np.abs(np.fft.rfft(frames * _window(), axis=-1)[..., :_HALF]).astype(np.float32)
-    return np.log10(1.0 + magnitudes @ filterbank())
+    bins, weights, starts = _sparse_filterbank()
+    # madmom: float64 window and FFT, complex64 STFT, float32 magnitudes, filter and log
+    spectra = scipy.fft.rfft(frames * _WINDOW, axis=-1)[..., :bins[-1] + 1].astype(np.complex64)
+    # each band summed in a fixed order, unlike a matrix product whose rounding depends on the
+    # number of frames: streaming equals whole-file bit for bit
+    filtered = np.add.reduceat(np.abs(spectra)[..., bins] * weights, starts, axis=-1)
+    return np.log10(1 + filtered)
+
+
+def _spectra_at(samples: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Features of the frames of `samples` beginning at `starts`."""
+    if len(starts) == 1:
+        return _spectra(samples[starts[0]:starts[0] + FRAME_SIZE][None])
+    chunks = [_spectra(samples[starts[i:i + _CHUNK, None] + np.arange(FRAME_SIZE)])
+              for i in range(0, len(starts), _CHUNK)]
+    return np.concatenate(chunks) if chunks else np.zeros((0, N_BINS), dtype=np.float32)
 
 
 def spectrogram(signal: np.ndarray) -> np.ndarray:
     """(frames, 78) float32 features of a whole mono 22,050 Hz signal."""
-    signal = _as_float(signal)
-    count = frame_count(len(signal))
-    if count == 0:
-        return np.zeros((0, N_BINS), dtype=np.float32)
-    centres = (np.arange(count) * HOP_SIZE).astype(np.int64)
-    padded = np.pad(signal, (_HALF, _HALF + FRAME_SIZE))
-    chunks = [_spectra(padded[centres[i:i + 512, None] + np.arange(FRAME_SIZE)]) for i in range(0, count, 512)]
-    return np.concatenate(chunks)
+    signal = _as_signal(signal)
+    padded = np.pad(signal, (_HALF, _HALF))
+    return _spectra_at(padded, _centres(0, frame_count(len(signal))))
 
 
 class StreamingSpectrogram:
     """The same frames as `spectrogram`, from audio arriving in blocks of any size."""
 
+    _CAPACITY = 4 * FRAME_SIZE
+
     def __init__(self):
         self.reset()
 
     def reset(self) -> None:
-        self._buffer = np.zeros(_HALF, dtype=np.float32)  # the zeros before the signal
-        self._buffer_start = -_HALF  # signal index of _buffer[0]
+        """Forget all audio: the next block starts a new signal."""
+        self._buffer = np.zeros(self._CAPACITY, dtype=np.float32)
+        self._length = _HALF  # samples held, starting with the zeros before the signal
+        self._offset = -_HALF  # signal index of _buffer[0]
         self._received = 0
-        self._next = 0
+        self._next = 0  # the first frame not yet emitted
 
     def push(self, block: np.ndarray) -> np.ndarray:
-        """Frames completed by this block (each as soon as every sample it needs has arrived)."""
-        block = _as_float(block)
-        self._buffer = np.concatenate([self._buffer, block])
+        """(k, 78) frames completed by this block, each as soon as every sample it needs has arrived."""
+        block = _as_signal(block)
+        self._append(block)
         self._received += len(block)
-        return self._emit(lambda centre: centre + _HALF <= self._received)
+        # frame i is complete once int(i * 1102.5) + 1024 <= received
+        return self._emit(max(0, frame_count(self._received - _HALF + 1)))
 
     def finish(self) -> np.ndarray:
-        """The remaining frames, zero-padded past the end of the signal."""
-        total = frame_count(self._received)
-        self._buffer = np.concatenate([self._buffer, np.zeros(FRAME_SIZE, dtype=np.float32)])
-        frames = self._emit(lambda centre: self._next < total)
+        """The remaining frames, zero-padded past the end of the signal; the stream then starts over."""
+        self._append(np.zeros(_HALF, dtype=np.float32))
+        frames = self._emit(frame_count(self._received))
+        self.reset()
         return frames
 
-    def _emit(self, ready) -> np.ndarray:
-        starts = []
-        while ready(int(self._next * HOP_SIZE)):
-            starts.append(int(self._next * HOP_SIZE) - _HALF - self._buffer_start)
-            self._next += 1
-        if not starts:
+    def _append(self, block: np.ndarray) -> None:
+        if self._length + len(block) > len(self._buffer):
+            keep = int(_centres(self._next, self._next + 1)[0]) - _HALF - self._offset
+            kept = self._buffer[keep:self._length]
+            if len(kept) + len(block) > len(self._buffer) or len(self._buffer) > self._CAPACITY:
+                self._buffer = np.zeros(max(self._CAPACITY, len(kept) + len(block)), dtype=np.float32)
+            self._buffer[:len(kept)] = kept  # numpy copies overlapping ranges correctly
+            self._length = len(kept)
+            self._offset += keep
+        self._buffer[self._length:self._length + len(block)] = block
+        self._length += len(block)
+
+    def _emit(self, stop: int) -> np.ndarray:
+        if stop <= self._next:
             return np.zeros((0, N_BINS), dtype=np.float32)
-        frames = _spectra(self._buffer[np.array(starts)[:, None] + np.arange(FRAME_SIZE)])
-        drop = int(self._next * HOP_SIZE) - _HALF - self._buffer_start
-        if drop > 0:
-            self._buffer = self._buffer[drop:]
-            self._buffer_start += drop
-        return frames
+        starts = _centres(self._next, stop) - _HALF - self._offset
+        self._next = stop
+        return _spectra_at(self._buffer, starts)

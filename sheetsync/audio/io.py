@@ -16,7 +16,7 @@ def to_mono(audio: np.ndarray) -> np.ndarray:
 
 
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """High-quality sample-rate conversion (soxr)."""
+    """High-quality sample-rate conversion (soxr) of (samples,) or (samples, channels) audio."""
     if from_rate == to_rate:
         return audio
     import soxr
@@ -25,16 +25,24 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 
 
 def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """A file's audio as mono float32 at `sample_rate`; a clear error for missing, unreadable or empty files."""
+    """A file's audio as mono float32 at `sample_rate`; SheetsyncError for missing, unreadable or empty files."""
     import soundfile
 
     path = Path(path)
-    if not path.is_file():
-        raise SheetsyncError(f"audio file '{path}' does not exist")
+
+    def fail(problem: str) -> SheetsyncError:
+        return SheetsyncError(f"cannot read audio file '{path}': {problem}")
+
+    if not path.exists():
+        raise fail("it does not exist")
+    if path.is_dir():
+        raise fail("it is a directory")
     try:
         audio, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
-    except Exception as error:  # libsndfile reports through several exception types
-        raise SheetsyncError(f"cannot read audio file '{path}': {error}") from error
+    except soundfile.LibsndfileError as error:
+        raise fail(error.error_string) from error
+    except (soundfile.SoundFileError, OSError) as error:
+        raise fail(str(error)) from error
     if audio.size == 0:
-        raise SheetsyncError(f"audio file '{path}' holds no samples")
+        raise fail("it holds no samples")
     return resample(to_mono(audio), rate, sample_rate).astype(np.float32, copy=False)
