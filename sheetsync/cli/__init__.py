@@ -22,8 +22,33 @@ a page-turning viewer).
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, every subcommand included."""
+_manager = None
+
+
+def current_plugin_manager():
+    """The plugin manager the parser was built with."""
+    return _manager
+
+
+def _plugin_specs(argv: list[str]) -> list[str]:
+    """The -p/--plugin values, found before parsing so that plugins can add their own options."""
+    specs = []
+    for i, arg in enumerate(argv):
+        if arg in ("-p", "--plugin") and i + 1 < len(argv):
+            specs.append(argv[i + 1])
+        elif arg.startswith("--plugin="):
+            specs.append(arg.split("=", 1)[1])
+        elif arg.startswith("-p") and len(arg) > 2:
+            specs.append(arg[2:])
+    return specs
+
+
+def build_parser(plugin_specs: list[str] = ()) -> argparse.ArgumentParser:
+    """The full argument parser, every subcommand included (plugins add options to `follow`)."""
+    global _manager
+    from sheetsync.plugins import plugin_manager
+
+    _manager = plugin_manager(list(plugin_specs))
     parser = argparse.ArgumentParser(
         prog="sheetsync",
         description=DESCRIPTION,
@@ -33,13 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (repeatable)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for command in COMMANDS:
-        command.register(subparsers)
+        command.register(subparsers, _manager)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        parser = build_parser(_plugin_specs(argv))
+    except SheetsyncError as error:
+        print(f"sheetsync: error: {error}", file=sys.stderr)
+        return error.exit_code
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),

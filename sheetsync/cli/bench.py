@@ -11,7 +11,7 @@ real-time factor on this machine.
 """
 
 
-def register(subparsers) -> None:
+def register(subparsers, manager) -> None:
     parser = add_command(subparsers, "bench", "measure per-frame latency", DESCRIPTION)
     parser.add_argument("--checkpoint", metavar="PATH", help="model checkpoint (default: the shipped model)")
     parser.set_defaults(run=run)

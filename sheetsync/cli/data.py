@@ -15,7 +15,7 @@ examples:
 """
 
 
-def register(subparsers) -> None:
+def register(subparsers, manager) -> None:
     parser = add_command(subparsers, "data", "build or check datasets", DESCRIPTION)
     actions = parser.add_subparsers(dest="data_command", metavar="ACTION", title="actions")
     parser.set_defaults(run=lambda args: parser.print_help() or 2)

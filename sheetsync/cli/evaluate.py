@@ -14,7 +14,7 @@ example:
 """
 
 
-def register(subparsers) -> None:
+def register(subparsers, manager) -> None:
     parser = add_command(subparsers, "evaluate", "measure a model on a dataset", DESCRIPTION)
     parser.add_argument("--data", metavar="DIR", required=True, help="dataset folder")
     parser.add_argument("--split", default="test", help="which split to evaluate (default: test)")

@@ -1,24 +1,58 @@
-"""`sheetsync train`: train the audio-conditioned U-Net on a dataset (the model issue fills this in)."""
+"""`sheetsync train`: train the audio-conditioned U-Net on a dataset."""
 
 from __future__ import annotations
 
 from sheetsync.cli._common import add_command
-from sheetsync.errors import SheetsyncError
 
 DESCRIPTION = """\
-Train a score-following model on a dataset in the sheetsync format.
+Train a score-following model on a dataset in the sheetsync format (see
+`sheetsync data`). The run folder gets train.csv and valid.csv logs, the
+resumable state in last/ (saved every --checkpoint-minutes and each epoch)
+and the best model so far in best/, a checkpoint `follow` and `evaluate`
+accept with --checkpoint RUN_DIR/best.
 
-example:
-  sheetsync train --data data/corpus --out runs/first
+Batches are --batch streams of --length frames; each stream plays whole
+pieces with the LSTM state carried from chunk to chunk. The U-Net draws
+maps for --unet-frames frames of each chunk (the paper used all 16; fewer is
+what makes CPU training affordable).
+
+examples:
+  sheetsync train --data data/corpus --out runs/cb
+  sheetsync train --data data/corpus --out runs/cb --resume       after a stop or a kill
+  sheetsync train --data data/tiny --out runs/t --tiny --max-epochs 1 --epoch-steps 20
+  torchrun --nproc-per-node 2 -m sheetsync train --data data/corpus --out runs/ddp
 """
 
 
-def register(subparsers) -> None:
+def register(subparsers, manager) -> None:
     parser = add_command(subparsers, "train", "train a model on a dataset", DESCRIPTION)
-    parser.add_argument("--data", metavar="DIR", required=True, help="dataset folder (see `sheetsync data`)")
-    parser.add_argument("--out", metavar="RUN_DIR", required=True, help="run folder for logs and checkpoints")
+    parser.add_argument("--data", metavar="DIR", required=True, help="dataset folder")
+    parser.add_argument("--out", metavar="RUN_DIR", required=True, help="run folder (new, or existing with --resume)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR where it stopped")
+    parser.add_argument("--variant", choices=("CB", "FB", "NTC"), default="CB",
+                        help="audio path: CB conv+LSTM (default), FB one frame+LSTM, NTC conv without LSTM")
+    parser.add_argument("--tiny", action="store_true", help="a tiny network (for tests and smoke runs)")
+    parser.add_argument("--batch", type=int, default=4, help="parallel streams per step (default 4)")
+    parser.add_argument("--length", type=int, default=16, help="frames per chunk (default 16)")
+    parser.add_argument("--unet-frames", type=int, default=4, help="frames per chunk the U-Net draws (default 4)")
+    parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default 1e-4)")
+    parser.add_argument("--epoch-steps", type=int, default=500, help="steps between validations (default 500)")
+    parser.add_argument("--max-epochs", type=int, default=100, help="stop after this many epochs (default 100)")
+    parser.add_argument("--valid-pieces", type=int, default=8, help="validation pieces (default 8)")
+    parser.add_argument("--valid-frames", type=int, default=600, help="opening frames validated per piece")
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N training pieces only")
+    parser.add_argument("--no-augment", action="store_true", help="no audio or page augmentation")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    parser.add_argument("--checkpoint-minutes", type=float, default=10.0,
+                        help="save the resumable state this often (default 10)")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    raise SheetsyncError("`sheetsync train` is not built yet (issue #3: the model)")
+    from sheetsync.train.trainer import settings_from_args, train
+
+    metrics = train(settings_from_args(args), resume=args.resume)
+    if metrics:
+        print("best validation: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    return 0

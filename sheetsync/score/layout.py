@@ -1,0 +1,122 @@
+"""Find systems and barlines on an engraved page with classical image processing.
+
+Staff lines are the rows with the most ink; five evenly spaced lines make a
+staff; staves joined by a line at their left edge make one system (a grand
+staff, a choir score), a lone staff is a system of its own. Barlines are
+columns inked over the full height of every staff of their system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+INK = 235  # grey levels below this count as ink: thin lines at low resolution are very light
+
+
+@dataclass(frozen=True)
+class SystemLayout:
+    """One system: its box (x0, y0, x1, y1) in page pixels and the x of each barline inside it."""
+
+    bbox: tuple[float, float, float, float]
+    barlines: tuple[float, ...]
+    staves: int
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    systems: tuple[SystemLayout, ...]
+
+    def system_at(self, x: float, y: float) -> int:
+        """Index of the system nearest to the point (by vertical distance to its box)."""
+        if not self.systems:
+            return -1
+        distances = [max(s.bbox[1] - y, 0, y - s.bbox[3]) for s in self.systems]
+        return int(np.argmin(distances))
+
+
+def detect_layout(image: np.ndarray) -> PageLayout:
+    """Systems and barlines of a grey page (white paper, dark ink)."""
+    ink = image < INK
+    staves = _staves(ink)
+    systems, current = [], []
+    for staff in staves:
+        if current and not _joined(ink, current[-1], staff):
+            systems.append(_system(ink, current))
+            current = []
+        current.append(staff)
+    if current:
+        systems.append(_system(ink, current))
+    return PageLayout(tuple(systems))
+
+
+def _staff_line_rows(ink: np.ndarray) -> list[float]:
+    """Centres of the rows holding staff lines: the longest horizontal runs of ink on the page."""
+    # A thin line drawn between two pixel rows is light in both: pair each row with the next.
+    paired = ink[:-1] | ink[1:]
+    runs = np.array([np.subtract(*_longest_run(row)[::-1]) + 1 if row.any() else 0 for row in paired])
+    if runs.max() == 0:
+        return []
+    rows = np.flatnonzero(runs > 0.1 * ink.shape[1])  # short last systems too; beams are shorter
+    lines, start = [], rows[0] if len(rows) else 0
+    for previous, row in zip(rows, np.append(rows[1:], -10)):
+        if row != previous + 1:
+            lines.append((start + previous + 1) / 2)
+            start = row
+    return lines
+
+
+def _staves(ink: np.ndarray) -> list[tuple[float, float, int, int]]:
+    """(top line y, bottom line y, left x, right x) of each five-line staff, top to bottom."""
+    lines = _staff_line_rows(ink)
+    staves, i = [], 0
+    while i + 4 < len(lines):
+        gaps = np.diff(lines[i:i + 5])
+        if gaps.min() > 1 and gaps.max() <= 1.35 * gaps.min():
+            top, bottom = lines[i], lines[i + 4]
+            left, right = _longest_run(ink[int(round(lines[i + 2]))])
+            staves.append((top, bottom, left, right))
+            i += 5
+        else:
+            i += 1
+    return staves
+
+
+def _longest_run(row: np.ndarray) -> tuple[int, int]:
+    """First and last column of the longest run of ink in a row (a staff line, not the brace beside it)."""
+    padded = np.concatenate([[False], row, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    starts, stops = edges[::2], edges[1::2]
+    longest = int(np.argmax(stops - starts))
+    return int(starts[longest]), int(stops[longest] - 1)
+
+
+def _joined(ink: np.ndarray, upper, lower) -> bool:
+    """Whether a line at the left edge joins two staves into one system."""
+    left = min(upper[2], lower[2])
+    segment = ink[int(upper[1]) + 1:int(lower[0]), max(left - 2, 0):left + 4]
+    return segment.size > 0 and segment.any(axis=1).mean() > 0.9
+
+
+def _system(ink: np.ndarray, staves) -> SystemLayout:
+    x0 = min(s[2] for s in staves)
+    x1 = max(s[3] for s in staves)
+    y0, y1 = staves[0][0], staves[-1][1]
+    inked = np.ones(ink.shape[1], dtype=bool)
+    for top, bottom, _, _ in staves:
+        rows = ink[int(np.ceil(top)):int(np.floor(bottom)) + 1]
+        inked &= rows.mean(axis=0) >= 0.95
+    columns = np.flatnonzero(inked[x0:x1 + 1]) + x0
+    barlines, group = [], []
+    for column in columns:
+        if group and column - group[-1] > 6:
+            barlines.append(float(np.mean(group)))
+            group = []
+        group.append(column)
+    if group:
+        barlines.append(float(np.mean(group)))
+    # Skip the opening line, and clef, key and time signature (a "4" over a "4" inks a full column).
+    space = (staves[0][1] - staves[0][0]) / 4
+    barlines = [b for b in barlines if b - x0 > 15 * space or b >= x1 - 2]
+    return SystemLayout((float(x0), float(y0), float(x1), float(y1)), tuple(barlines), len(staves))

@@ -1,0 +1,118 @@
+"""The follower: one model step per audio frame, the LSTM state carried, pages decided from the evidence.
+
+Each page's audio-independent work (its tensor and the U-Net's block A) is
+done once, when the score is loaded. Per frame the audio path yields z; the
+current page is always read, the next page too once the performer reaches
+the page's last system (or when the current page loses confidence), and the
+previous page when confidence is low (a repeat back across a page turn). The
+page changes when another page reads clearly better for a few frames running.
+The model can jump anywhere on a page, so repeats and restarts recover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from sheetsync.audio.features import FPS, N_BINS, StreamingSpectrogram
+from sheetsync.events import Position
+from sheetsync.score.images import model_scale, to_model_page
+from sheetsync.score.layout import detect_layout
+from sheetsync.score.load import Score
+from sheetsync.tracking.position import MapReading, ScoreMap, read_map
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    low_confidence: float = 0.3  # below this peak probability, look at neighbouring pages too
+    switch_margin: float = 0.1  # another page must read this much more confident...
+    switch_frames: int = 3  # ...for this many frames running
+
+
+class Tracker:
+    """Follows one performance of one score, frame by frame."""
+
+    def __init__(self, model, score: Score, settings: TrackerSettings = TrackerSettings(), device: str = "cpu"):
+        self.model, self.score, self.settings, self.device = model, score, settings, torch.device(device)
+        self.scales = [model_scale(page.shape[0]) for page in score.pages]
+        self.caches = [model.prepare_page(torch.from_numpy(to_model_page(page)).to(self.device))
+                       for page in score.pages]
+        self.score_map = ScoreMap(tuple(detect_layout(page) for page in score.pages))
+        self.context = model.config.frames_in
+        self.reset()
+
+    def reset(self, page: int = 0) -> None:
+        """Forget everything heard; start listening again on `page` (0-based)."""
+        self.features = StreamingSpectrogram()
+        self.window = np.zeros((N_BINS, self.context), dtype=np.float32)
+        self.state = None
+        self.page = page
+        self.frame = 0
+        self.confidence = 1.0
+        self.system_index = 0
+        self._challenger: tuple[int, int] | None = None
+
+    def go_to_page(self, page: int) -> None:
+        """Force the current page (0-based), keeping what was heard."""
+        self.page = int(np.clip(page, 0, len(self.caches) - 1))
+        self._challenger = None
+
+    def push_audio(self, samples: np.ndarray) -> list[Position]:
+        """Positions for every frame the new audio completes."""
+        return [self.step(frame) for frame in self.features.push(samples)]
+
+    def finish(self) -> list[Position]:
+        """Positions for the last frames, once the audio has ended."""
+        return [self.step(frame) for frame in self.features.finish()]
+
+    def step(self, frame: np.ndarray) -> Position:
+        """One spectrogram frame in, one position out."""
+        self.window = np.roll(self.window, -1, axis=1)
+        self.window[:, -1] = frame
+        window = torch.from_numpy(self.window).to(self.device)
+        z, self.state = self.model.step(window, self.state)
+        readings = {page: self._read(page, z) for page in self._candidates()}
+        self._decide_page(readings)
+        reading = readings[self.page]
+        self.confidence = reading.confidence
+        position = self._position(reading)
+        self.frame += 1
+        return position
+
+    def _read(self, page: int, z: torch.Tensor) -> MapReading:
+        return read_map(self.model.predict(self.caches[page], z).float().cpu().numpy())
+
+    def _candidates(self) -> list[int]:
+        pages = {self.page}
+        last = len(self.caches) - 1
+        layout = self.score_map.layouts[self.page]
+        near_end = self.system_index >= len(layout.systems) - 1
+        if self.page < last and (near_end or self.confidence < self.settings.low_confidence):
+            pages.add(self.page + 1)
+        if self.page > 0 and self.confidence < self.settings.low_confidence:
+            pages.add(self.page - 1)
+        return sorted(pages)
+
+    def _decide_page(self, readings: dict[int, MapReading]) -> None:
+        current = readings[self.page].confidence
+        best = max(readings, key=lambda page: readings[page].confidence)
+        if best == self.page or readings[best].confidence < current + self.settings.switch_margin:
+            self._challenger = None
+            return
+        count = self._challenger[1] + 1 if self._challenger and self._challenger[0] == best else 1
+        self._challenger = (best, count)
+        if count >= self.settings.switch_frames:
+            self.page, self._challenger = best, None
+
+    def _position(self, reading: MapReading) -> Position:
+        page_image = self.score.pages[self.page]
+        scale = self.scales[self.page]
+        x, y = reading.x / scale, reading.y / scale
+        system, measure, progress = self.score_map.locate(self.page, x, y)
+        self.system_index = max(system - 1, 0)
+        return Position(time=self.frame / FPS, frame=self.frame, page=self.page + 1,
+                        x=float(np.clip(x / page_image.shape[1], 0, 1)),
+                        y=float(np.clip(y / page_image.shape[0], 0, 1)),
+                        system=system, measure=measure, progress=progress, confidence=reading.confidence)
