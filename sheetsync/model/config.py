@@ -1,18 +1,30 @@
-"""Model configuration: the paper's "CB" system by default, the ablations by name, tiny sizes for tests."""
+"""Model configuration: the paper's "CB" system by default, its ablations by name, tiny sizes for tests."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, fields
 
 VARIANTS = ("CB", "FB", "NTC")
+UPSAMPLING = ("bilinear", "nearest")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """Everything needed to rebuild the network; stored in every checkpoint.
 
-    variant: "CB" (conv encoder over the last `context` frames, LSTM), "FB" (one
-    frame, linear encoder, LSTM) or "NTC" (conv encoder, no LSTM: no temporal context).
+    variant: "CB" (conv encoder over the last `context` frames, then the LSTM),
+        "FB" (the current frame only, linear encoder, LSTM) or "NTC" (conv
+        encoder, the LSTM replaced by linear + ELU: no temporal context).
+    unet_channels: block widths from block A down to the bottleneck (the
+        decoder mirrors them); one 2x2 pooling between consecutive widths.
+    audio_channels: widths of the conv encoder's stages (one pooling each).
+    n_bins: spectrogram bins per frame (the paper's 78).
+    context: spectrogram frames the conv encoder sees (the paper's 40, 2 s).
+    embedding: size of the encoder's output, the LSTM's input.
+    hidden: LSTM size, and so the size of z that drives every FiLM layer.
+    upsample: the decoder's x2 interpolation before its 1x1 conv ("bilinear";
+        the authors' published code used nearest).
     """
 
     variant: str = "CB"
@@ -22,30 +34,49 @@ class ModelConfig:
     context: int = 40
     embedding: int = 32
     hidden: int = 128
+    upsample: str = "bilinear"
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown model variant '{self.variant}' (known: {', '.join(VARIANTS)})")
+        if self.upsample not in UPSAMPLING:
+            raise ValueError(f"unknown upsampling '{self.upsample}' (known: {', '.join(UPSAMPLING)})")
+        if len(self.unet_channels) < 2 or min(self.unet_channels) < 1:
+            raise ValueError(f"unet_channels needs two or more positive widths, not {self.unet_channels}")
+        if not self.audio_channels or min(self.audio_channels) < 1:
+            raise ValueError(f"audio_channels needs positive widths, not {self.audio_channels}")
+        if min(self.n_bins, self.context, self.embedding, self.hidden) < 1:
+            raise ValueError("n_bins, context, embedding and hidden must be positive")
+        if self.variant != "FB" and min(self.n_bins, self.context) >> len(self.audio_channels) < 1:
+            raise ValueError(f"a {self.n_bins}x{self.context} window cannot be pooled "
+                             f"{len(self.audio_channels)} times")
 
     @property
     def frames_in(self) -> int:
-        """Spectrogram frames the audio encoder reads per step."""
+        """Spectrogram frames the audio encoder reads per step (the window's last axis)."""
         return 1 if self.variant == "FB" else self.context
 
     @property
     def recurrent(self) -> bool:
+        """Whether the audio path carries an LSTM state from step to step."""
         return self.variant != "NTC"
 
     @property
     def page_multiple(self) -> int:
-        """Page sizes are padded to a multiple of this (one halving per encoder level)."""
+        """Pages are padded to a multiple of this (one halving per encoder level)."""
         return 2 ** (len(self.unet_channels) - 1)
 
+    def replace(self, **changes) -> "ModelConfig":
+        """A copy with some settings changed."""
+        return dataclasses.replace(self, **changes)
+
     def to_dict(self) -> dict:
+        """Plain JSON-ready values (tuples as lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
+        """The inverse of `to_dict`; missing settings take their defaults, unknown ones are an error."""
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -53,4 +84,5 @@ class ModelConfig:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
+PAPER = ModelConfig()
 TINY = ModelConfig(unet_channels=(4, 4, 8, 8, 8), audio_channels=(4, 4, 8, 8), embedding=8, hidden=16)

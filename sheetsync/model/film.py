@@ -1,4 +1,4 @@
-"""Feature-wise linear modulation: the audio steers the U-Net's feature maps."""
+"""Feature-wise linear modulation (FiLM): the audio steers the U-Net's feature maps."""
 
 from __future__ import annotations
 
@@ -7,12 +7,7 @@ from torch import nn
 
 
 class FiLM(nn.Module):
-    """Per-channel gamma(z) * x + beta(z), gamma and beta affine maps of z.
-
-    gamma is parametrised as 1 + W z so that the untrained layer passes features
-    through unchanged (with orthogonal W and zero biases the paper's plain W z
-    starts near zero and mutes the page); the family of functions is the same.
-    """
+    """Per channel gamma(z) * x + beta(z), with gamma and beta linear maps of z (as published)."""
 
     def __init__(self, z_size: int, channels: int):
         super().__init__()
@@ -20,5 +15,5 @@ class FiLM(nn.Module):
         self.beta = nn.Linear(z_size, channels)
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        gamma = 1.0 + self.gamma(z)[:, :, None, None]
-        return x * gamma + self.beta(z)[:, :, None, None]
+        """x (N, C, H, W) modulated by z (N, z_size)."""
+        return x * self.gamma(z)[:, :, None, None] + self.beta(z)[:, :, None, None]

@@ -1,8 +1,39 @@
 """The score follower's network: the page U-Net conditioned on the audio path.
 
-Training runs whole sequences; following runs one frame at a time, with the
-audio-independent block A of each page computed once (`prepare_page`) and the
-conditioning vector z shared by every candidate page (`step`, then `predict`).
+Two ways to run it:
+
+- training, whole sequences: `model(pages, windows, state)` -> logits
+  (B, T, 1, H, W) and the final LSTM state. The audio encoder runs on all
+  B*T windows at once, the LSTM over T, and block A once per page.
+- following, one frame at a time: `prepare_page` once per page (block A),
+  then per frame `step` (audio -> z, carrying the state) and `predict` for
+  each candidate page with the same z.
+
+Pages are (.., 1, H, W) grey with ink = 1 (see sheetsync.score.images); any
+size works: they are padded with blank paper to a multiple of
+`config.page_multiple` and the output is cropped back. A window holds the
+last `config.frames_in` spectrogram frames up to the current one, zeros
+(silence) before the start of the audio.
+
+Following:
+
+    model, record = checkpoint.load(path)
+    model.use_channels_last()                      # faster on CPU
+    caches = [model.prepare_page(page) for page in pages]
+    state = None
+    for window in windows:                         # 20 per second
+        z, state = model.step(window, state)
+        maps = [model.predict(caches[i], z) for i in candidate_pages]
+
+Training with truncated back-propagation over parallel streams:
+
+    state = None
+    for chunk in chunks:
+        state = reset_state(state, chunk_starts_a_new_piece)   # (B,) bool
+        logits, state = model(pages, windows, state)
+        loss = binary_cross_entropy_with_logits(logits, targets)
+        ...
+        state = detach_state(state)
 """
 
 from __future__ import annotations
@@ -13,14 +44,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sheetsync.model.config import ModelConfig
-from sheetsync.model.encoders import AudioConditioner
+from sheetsync.model.conditioning import AudioConditioner, State
+from sheetsync.model.config import PAPER, ModelConfig
 from sheetsync.model.unet import ConditionedUNet
 
 
-@dataclass
+@dataclass(frozen=True)
 class PageCache:
-    """Block A's output for one padded page, and the page's own size to crop back to."""
+    """A page's audio-independent work: block A's output (1, C, H', W') on the padded page, and its own size."""
 
     features: torch.Tensor
     height: int
@@ -28,59 +59,105 @@ class PageCache:
 
 
 class ScoreFollower(nn.Module):
-    """Audio-conditioned U-Net (Henkel et al., ISMIR 2020)."""
+    """Audio-conditioned U-Net (Henkel, Kelz & Widmer, ISMIR 2020)."""
 
-    def __init__(self, config: ModelConfig = ModelConfig()):
+    def __init__(self, config: ModelConfig = PAPER):
         super().__init__()
         self.config = config
         self.audio = AudioConditioner(config)
         self.unet = ConditionedUNet(config)
+        self.channels_last = False
         initialise(self)
 
-    def pad(self, pages: torch.Tensor) -> torch.Tensor:
-        """Pad (N, 1, H, W) pages with blank paper to a size the U-Net can halve."""
-        multiple = self.config.page_multiple
-        height, width = pages.shape[-2:]
-        return F.pad(pages, (0, -width % multiple, 0, -height % multiple))
+    def set_normalisation(self, mean, std) -> None:
+        """Per-bin mean and std (n_bins,) of the training spectrograms; stored with the weights."""
+        self.audio.set_normalisation(mean, std)
 
-    def forward(self, pages: torch.Tensor, windows: torch.Tensor, state=None, frames: torch.Tensor | None = None):
-        """Logits (B, T, 1, H, W) for pages (B, 1, H, W) and windows (B, T, bins, frames_in), and the final state.
+    def use_channels_last(self, enabled: bool = True) -> "ScoreFollower":
+        """Run the U-Net in channels-last memory layout (faster on CPU); returns the model."""
+        self.unet.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
+        self.channels_last = enabled
+        return self
 
-        `frames` (B, K) picks which of the T steps to run the U-Net for (all when None): the
-        audio path always runs every step, so the LSTM sees the whole sequence.
+    def forward(self, pages: torch.Tensor, windows: torch.Tensor, state: State = None,
+                page_index: torch.Tensor | None = None,
+                steps: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
+        """Logits (B, T, 1, H, W) for B sequences of T steps, and the LSTM state after the last step.
+
+        pages: (B, 1, H, W), the page of each sequence; or (N, 1, H, W), a stack
+            of pages that `page_index` (B, T) picks from at every step (for
+            sequences that cross a page turn).
+        windows: (B, T, bins, frames_in) spectrogram windows ((B, T, bins) for FB).
+        state: the state returned for the previous chunk (detach it first for
+            truncated back-propagation), or None to start afresh.
+        steps: (B, K) indices of the steps to run the U-Net for (the LSTM
+            still runs over all T); the logits are then (B, K, 1, H, W).
+
+        Memory grows with B*T (or B*K) page-sized maps: chunk long performances.
         """
-        batch, steps = windows.shape[:2]
         z, state = self.audio(windows, state)
-        if frames is not None:
-            z = torch.gather(z, 1, frames[..., None].expand(-1, -1, z.shape[-1]))
-            steps = frames.shape[1]
+        batch, length = z.shape[:2]
+        _check_pages(pages)
+        if page_index is None:
+            if pages.shape[0] != batch:
+                raise ValueError(f"{pages.shape[0]} pages for {batch} sequences: pass page_index")
+            page_index = torch.arange(batch, device=z.device)[:, None].expand(batch, length)
+        elif page_index.shape != (batch, length):
+            raise ValueError(f"page_index must be (B, T) = {(batch, length)}, got {tuple(page_index.shape)}")
+        if steps is not None:
+            z = z.gather(1, steps[..., None].expand(-1, -1, z.shape[-1]))
+            page_index = page_index.gather(1, steps)
         height, width = pages.shape[-2:]
-        a = self.unet.first(self.pad(pages))
-        a = a[:, None].expand(-1, steps, -1, -1, -1).flatten(0, 1)
-        logits = self.unet.rest(a, z.flatten(0, 1))[..., :height, :width]
-        return logits.view(batch, steps, 1, height, width), state
+        a = self._block_a(pages)
+        logits = self.unet.rest(a[page_index.flatten()], z.flatten(0, 1))
+        return logits[..., :height, :width].unflatten(0, page_index.shape), state
 
     @torch.no_grad()
-    def prepare_page(self, page: torch.Tensor) -> PageCache:
-        """The audio-independent work for one (1, H, W) or (H, W) page."""
+    def prepare_page(self, page) -> PageCache:
+        """The audio-independent work for one (H, W), (1, H, W) or (1, 1, H, W) page."""
+        page = torch.as_tensor(page, dtype=torch.float32, device=self._device())
         page = page.reshape(1, 1, *page.shape[-2:])
-        return PageCache(self.unet.first(self.pad(page)), page.shape[-2], page.shape[-1])
+        return PageCache(self._block_a(page), page.shape[-2], page.shape[-1])
 
     @torch.no_grad()
-    def step(self, window: torch.Tensor, state=None):
-        """One audio step: a (bins, frames_in) window -> z (1, hidden) and the new state."""
-        z, state = self.audio(window.reshape(1, 1, *window.shape[-2:]), state)
+    def step(self, window, state: State = None) -> tuple[torch.Tensor, State]:
+        """One frame of audio: a (bins, frames_in) window ((bins,) for FB) -> z (1, hidden) and the new state.
+
+        Start a performance with state None; z can be shared by every candidate page.
+        """
+        window = torch.as_tensor(window, dtype=torch.float32, device=self._device())
+        z, state = self.audio(window.reshape(1, 1, self.config.n_bins, self.config.frames_in), state)
         return z[:, -1], state
 
     @torch.no_grad()
     def predict(self, cache: PageCache, z: torch.Tensor) -> torch.Tensor:
-        """Probability map (H, W) of where the music is on the cached page."""
-        logits = self.unet.rest(cache.features, z)
+        """Probability map (H, W) of where the music is on the cached page, given z (1, hidden)."""
+        logits = self.unet.rest(cache.features, z.reshape(1, -1))
         return torch.sigmoid(logits[0, 0, :cache.height, :cache.width])
+
+    def pad(self, pages: torch.Tensor) -> torch.Tensor:
+        """(N, 1, H, W) pages padded at the bottom and right with blank paper to a size the U-Net can halve."""
+        multiple = self.config.page_multiple
+        height, width = pages.shape[-2:]
+        return F.pad(pages, (0, -width % multiple, 0, -height % multiple))
+
+    def _block_a(self, pages: torch.Tensor) -> torch.Tensor:
+        padded = self.pad(pages)
+        if self.channels_last:
+            padded = padded.contiguous(memory_format=torch.channels_last)
+        return self.unet.first(padded)
+
+    def _device(self) -> torch.device:
+        return self.audio.mean.device
+
+
+def _check_pages(pages: torch.Tensor) -> None:
+    if pages.dim() != 4 or pages.shape[1] != 1:
+        raise ValueError(f"expected pages (N, 1, H, W), got {tuple(pages.shape)}")
 
 
 def initialise(model: nn.Module) -> None:
-    """Orthogonal weights and zero biases, as the paper; normalisation layers keep their defaults."""
+    """The paper's initialisation: orthogonal weights, zero biases (normalisation layers keep 1 and 0)."""
     for module in model.modules():
         if isinstance(module, (nn.Conv2d, nn.Linear)):
             nn.init.orthogonal_(module.weight)

@@ -1,4 +1,10 @@
-"""The page path: a U-Net over the whole page whose inner blocks are FiLM-conditioned on z."""
+"""The page path: a U-Net over the whole page whose inner blocks are FiLM-conditioned on z.
+
+With the paper's five widths the blocks are A-E down (E the bottleneck) and
+F-I up; A and I are unconditioned, B-H carry a FiLM layer. Block A does not
+depend on the audio, so `first` (block A) and `rest` (everything after it)
+are separate: a follower computes `first` once per page.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from sheetsync.model.film import FiLM
 
 
 class Block(nn.Module):
-    """conv3x3 -> LN -> ELU -> conv3x3 -> LN -> (FiLM) -> ELU."""
+    """conv3x3 -> LN -> ELU -> conv3x3 -> LN -> (FiLM) -> ELU; LN is GroupNorm with one group."""
 
     def __init__(self, channels_in: int, channels_out: int, z_size: int | None):
         super().__init__()
@@ -22,52 +28,59 @@ class Block(nn.Module):
         self.film = FiLM(z_size, channels_out) if z_size else None
 
     def forward(self, x: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.norm2(self.conv2(F.elu(self.norm1(self.conv1(x)))))
+        # In-place ELUs are safe here (nothing reads the norm or FiLM outputs again) and save a copy each.
+        x = self.norm2(self.conv2(F.elu(self.norm1(self.conv1(x)), inplace=True)))
         if self.film is not None:
             x = self.film(x, z)
-        return F.elu(x)
+        return F.elu(x, inplace=True)
 
 
 class Up(nn.Module):
-    """Bilinear x2, then a 1x1 conv to the skip's channels; the skip is added."""
+    """Interpolate x2 and a 1x1 conv to the skip's width; the skip is added, not concatenated.
 
-    def __init__(self, channels_in: int, channels_out: int):
+    The conv runs before the interpolation: the same function as the paper's
+    interpolate-then-conv (both are linear, and the interpolation's weights
+    sum to one, so the bias passes through), at a quarter of the conv's cost
+    and with half the channels to interpolate.
+    """
+
+    def __init__(self, channels_in: int, channels_out: int, mode: str):
         super().__init__()
+        self.mode = mode
         self.conv = nn.Conv2d(channels_in, channels_out, 1)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return self.conv(x) + skip
+        options = {"align_corners": False} if self.mode == "bilinear" else {}
+        return F.interpolate(self.conv(x), scale_factor=2, mode=self.mode, **options) + skip
 
 
 class ConditionedUNet(nn.Module):
-    """Blocks A..I (for five widths); A and I unconditioned, the rest FiLM-modulated by z.
-
-    `first(page)` is block A, which does not depend on the audio: a follower
-    computes it once per page; `rest(a, z)` does everything else.
-    """
+    """The U-Net; input sides must be multiples of `config.page_multiple`."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
         widths, z = config.unet_channels, config.hidden
+        levels = range(len(widths) - 1)
         self.first_block = Block(1, widths[0], None)
-        self.down = nn.ModuleList(Block(widths[i], widths[i + 1], z) for i in range(len(widths) - 1))
-        self.up = nn.ModuleList(Up(widths[i + 1], widths[i]) for i in reversed(range(len(widths) - 1)))
-        self.decode = nn.ModuleList(Block(widths[i], widths[i], z if i > 0 else None)
-                                    for i in reversed(range(len(widths) - 1)))
+        self.down = nn.ModuleList(Block(widths[i], widths[i + 1], z) for i in levels)
+        self.up = nn.ModuleList(Up(widths[i + 1], widths[i], config.upsample) for i in reversed(levels))
+        self.decode = nn.ModuleList(Block(widths[i], widths[i], z if i > 0 else None) for i in reversed(levels))
         self.out = nn.Conv2d(widths[0], 1, 1)
 
-    def first(self, page: torch.Tensor) -> torch.Tensor:
-        return self.first_block(page)
+    def first(self, pages: torch.Tensor) -> torch.Tensor:
+        """Block A: (N, 1, H, W) pages -> (N, widths[0], H, W) features, independent of the audio."""
+        return self.first_block(pages)
 
     def rest(self, a: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Logits (N, 1, H, W) from block A's output (N, C, H, W) and z (N, hidden)."""
-        skips, x = [a], a
+        skips, x = [], a
         for block in self.down:
-            x = block(F.max_pool2d(x, 2), z)
             skips.append(x)
-        skips.pop()
+            x = block(F.max_pool2d(x, 2), z)
         for up, block in zip(self.up, self.decode):
-            x = up(x, skips.pop())
-            x = block(x, z) if block.film is not None else block(x)
+            x = block(up(x, skips.pop()), z)
         return self.out(x)
+
+    def forward(self, pages: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Logits (N, 1, H, W) for pages (N, 1, H, W) and z (N, hidden)."""
+        return self.rest(self.first(pages), z)

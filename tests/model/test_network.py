@@ -1,0 +1,162 @@
+import pytest
+import torch
+
+from sheetsync.model.network import ScoreFollower
+from tests.model.tiny import random_pages, random_windows, tiny_model
+
+VARIANTS = ["CB", "FB", "NTC"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("size", [(32, 32), (37, 21), (7, 5)])
+def test_sequence_output_shapes(variant, size):
+    model = tiny_model(variant)
+    logits, state = model(random_pages(2, *size), random_windows(model, batch=2, steps=5))
+    assert logits.shape == (2, 5, 1, *size)
+    if variant == "NTC":
+        assert state is None
+    else:
+        assert [s.shape for s in state] == [(1, 2, 16), (1, 2, 16)]
+
+
+def test_frame_based_model_takes_plain_frames():
+    model = tiny_model("FB")
+    pages, windows = random_pages(), random_windows(model)
+    with torch.no_grad():
+        torch.testing.assert_close(model(pages, windows[..., 0])[0], model(pages, windows)[0])
+
+
+def test_wrong_inputs_are_clear_errors():
+    model = tiny_model()
+    with pytest.raises(ValueError, match=r"\(B, T, 78, 40\)"):
+        model(random_pages(), torch.zeros(2, 5, 78, 39))
+    with pytest.raises(ValueError, match="pages"):
+        model(torch.zeros(2, 64, 48), random_windows(model))
+    with pytest.raises(ValueError, match="page_index"):
+        model(random_pages(3), random_windows(model))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_stepping_frame_by_frame_equals_the_sequence(variant):
+    model = tiny_model(variant)
+    page, audio = random_pages(1, 37, 21), random_windows(model, batch=1, steps=6)
+    with torch.no_grad():
+        sequence, final = model(page, audio)
+    cache, state = model.prepare_page(page[0, 0].numpy()), None
+    for t in range(audio.shape[1]):
+        z, state = model.step(audio[0, t], state)
+        torch.testing.assert_close(model.predict(cache, z), torch.sigmoid(sequence[0, t, 0]), atol=1e-5, rtol=1e-4)
+    if final is not None:
+        torch.testing.assert_close(state, final)
+
+
+def test_state_carries_across_chunks():
+    model = tiny_model()
+    page, audio = random_pages(1), random_windows(model, batch=1, steps=8)
+    with torch.no_grad():
+        whole, _ = model(page, audio)
+        first, state = model(page, audio[:, :4])
+        second, _ = model(page, audio[:, 4:], state)
+        fresh, _ = model(page, audio[:, 4:])
+    torch.testing.assert_close(torch.cat([first, second], 1), whole, atol=1e-5, rtol=1e-4)
+    assert (fresh - whole[:, 4:]).abs().max() > 1e-4
+
+
+def test_block_a_once_per_page_equals_recomputing_it_for_every_step():
+    model = tiny_model()
+    pages, windows = random_pages(2, 37, 21), random_windows(model, batch=2, steps=4)
+    with torch.no_grad():
+        cached, _ = model(pages, windows)
+        z, _ = model.audio(windows)
+        for b in range(2):
+            for t in range(4):
+                recomputed = model.unet(model.pad(pages[b:b + 1]), z[b, t][None])[..., :37, :21]
+                torch.testing.assert_close(cached[b, t], recomputed[0], atol=1e-6, rtol=1e-5)
+
+
+def test_page_index_picks_a_page_per_step():
+    model = tiny_model()
+    stack, windows = random_pages(3), random_windows(model, batch=2, steps=4)
+    index = torch.tensor([[0, 0, 1, 1], [2, 2, 2, 0]])
+    with torch.no_grad():
+        logits, _ = model(stack, windows, page_index=index)
+        for b in range(2):
+            for t in range(4):
+                alone, _ = model(stack[index[b, t]][None], windows[b:b + 1, :t + 1])
+                torch.testing.assert_close(logits[b, t], alone[0, t], atol=1e-5, rtol=1e-4)
+
+
+def test_selected_steps_match_the_full_sequence():
+    model = tiny_model()
+    pages, windows = random_pages(), random_windows(model)
+    with torch.no_grad():
+        full, state_full = model(pages, windows)
+        some, state_some = model(pages, windows, steps=torch.tensor([[0, 3], [4, 1]]))
+    assert some.shape == (2, 2, 1, 32, 24)
+    torch.testing.assert_close(some[0, 1], full[0, 3])
+    torch.testing.assert_close(some[1, 0], full[1, 4])
+    torch.testing.assert_close(state_some, state_full)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_audio_conditions_the_map(variant):
+    model = tiny_model(variant)
+    cache = model.prepare_page(random_pages(1)[0])
+    z1, _ = model.step(random_windows(model, 1, 1, seed=1)[0, 0])
+    z2, _ = model.step(random_windows(model, 1, 1, seed=2)[0, 0])
+    assert (model.predict(cache, z1) - model.predict(cache, z2)).abs().max() > 1e-3
+
+
+def test_several_pages_can_be_scored_with_the_same_z():
+    model = tiny_model()
+    pages = random_pages(2, seed=3)
+    z, _ = model.step(random_windows(model, 1, 1)[0, 0])
+    maps = [model.predict(model.prepare_page(p), z) for p in pages]
+    assert all(m.shape == (32, 24) and 0 <= m.min() and m.max() <= 1 for m in maps)
+    assert (maps[0] - maps[1]).abs().max() > 1e-3
+
+
+def test_channels_last_gives_the_same_maps():
+    model = tiny_model()
+    page, audio = random_pages(1, 37, 21), random_windows(model, batch=1, steps=2)
+    with torch.no_grad():
+        plain, _ = model(page, audio)
+    z, _ = model.step(audio[0, 0])
+    expected = model.predict(model.prepare_page(page), z)
+    model.use_channels_last()
+    cache = model.prepare_page(page)
+    assert cache.features.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(model.predict(cache, z), expected, atol=1e-5, rtol=1e-4)
+    with torch.no_grad():
+        torch.testing.assert_close(model(page, audio)[0], plain, atol=1e-5, rtol=1e-4)
+    model.use_channels_last(False)
+    assert model.unet.first_block.conv2.weight.is_contiguous()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_gradients_reach_every_parameter(variant):
+    model = tiny_model(variant).train()
+    logits, _ = model(random_pages(), random_windows(model))
+    torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.rand_like(logits)).backward()
+    for name, parameter in model.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+def _orthogonal(weight: torch.Tensor) -> bool:
+    flat = weight.flatten(1)
+    small = flat if flat.shape[0] <= flat.shape[1] else flat.T
+    return torch.allclose(small @ small.T, torch.eye(small.shape[0]), atol=1e-4)
+
+
+def test_paper_initialisation():
+    model = ScoreFollower()
+    for module in model.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            assert _orthogonal(module.weight) and not module.bias.any(), module
+        elif isinstance(module, torch.nn.LSTM):
+            assert (module.input_size, module.hidden_size, module.num_layers) == (32, 128, 1)
+            assert _orthogonal(module.weight_ih_l0) and _orthogonal(module.weight_hh_l0)
+            assert not module.bias_ih_l0.any() and not module.bias_hh_l0.any()
+        elif isinstance(module, (torch.nn.GroupNorm, torch.nn.LayerNorm)):
+            assert module.weight.eq(1).all() and not module.bias.any()
+    assert sum(isinstance(m, torch.nn.LSTM) for m in model.modules()) == 1
