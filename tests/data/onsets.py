@@ -14,7 +14,9 @@ def detect_onsets(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     _, _, spectrum = stft(audio, sample_rate, nperseg=1024, noverlap=1024 - hop, boundary=None, padded=False)
     magnitude = np.log1p(100 * np.abs(spectrum))
     flux = np.maximum(np.diff(magnitude, axis=1), 0).sum(axis=0)
-    threshold = np.median(flux) + 3 * np.median(np.abs(flux - np.median(flux)))
+    spread = np.median(flux) + 3 * np.median(np.abs(flux - np.median(flux)))
+    # A floor relative to the strongest onsets: long-held tones otherwise fire again as they decay.
+    threshold = max(spread, 0.25 * np.percentile(flux, 99.5))
     peaks, _ = find_peaks(flux, height=threshold, distance=int(0.05 / HOP))
     # flux[i] compares frames i and i+1; frame i is centred at i*hop + 512 samples
     return (peaks + 1) * hop / sample_rate + 512 / sample_rate
