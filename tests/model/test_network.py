@@ -133,6 +133,18 @@ def test_channels_last_gives_the_same_maps():
     assert model.unet.first_block.conv2.weight.is_contiguous()
 
 
+def test_switching_layout_keeps_the_parameters_an_optimiser_holds():
+    model = tiny_model().train()
+    before = list(model.parameters())
+    optimiser = torch.optim.Adam(model.parameters())
+    model.use_channels_last()
+    assert all(a is b for a, b in zip(before, model.parameters()))
+    logits, _ = model(random_pages(), random_windows(model))
+    logits.mean().backward()
+    optimiser.step()
+    assert all(p.grad is not None for p in model.parameters())
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_gradients_reach_every_parameter(variant):
     model = tiny_model(variant).train()
