@@ -85,16 +85,16 @@ def training_step(model: ScoreFollower, batch: int, length: int, size: tuple[int
     generator = torch.Generator().manual_seed(0)
     pages = (torch.rand(batch, 1, *size, generator=generator) > 0.9).float()
     windows = torch.rand(batch, length, 78, model.config.frames_in, generator=generator)
-    steps = None
+    frames = None
     if unet_steps is not None:
-        steps = torch.stack([torch.randperm(length, generator=generator)[:unet_steps].sort().values
+        frames = torch.stack([torch.randperm(length, generator=generator)[:unet_steps].sort().values
                              for _ in range(batch)])
     targets = torch.zeros(batch, unet_steps or length, 1, *size)
     targets[..., size[0] // 3: size[0] // 3 + 20, size[1] // 2] = 1
     parts: dict[str, list[float]] = {"forward": [], "backward": [], "adam": [], "total": [], "total cpu": []}
     for repeat in range(repeats + 1):
         start, start_cpu = time.perf_counter(), time.process_time()
-        logits, _ = model(pages, windows, steps=steps)
+        logits, _ = model(pages, windows, frames=frames)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets)
         forward = time.perf_counter()
         optimiser.zero_grad(set_to_none=True)

@@ -81,36 +81,57 @@ class ScoreFollower(nn.Module):
 
     def forward(self, pages: torch.Tensor, windows: torch.Tensor, state: State = None,
                 page_index: torch.Tensor | None = None,
-                steps: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
+                frames: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
         """Logits (B, T, 1, H, W) for B sequences of T steps, and the LSTM state after the last step.
 
-        pages: (B, 1, H, W), the page of each sequence; or (N, 1, H, W), a stack
-            of pages that `page_index` (B, T) picks from at every step (for
-            sequences that cross a page turn).
         windows: (B, T, bins, frames_in) spectrogram windows ((B, T, bins) for FB).
         state: the state returned for the previous chunk (detach it first for
             truncated back-propagation), or None to start afresh.
-        steps: (B, K) indices of the steps to run the U-Net for (the LSTM
+        frames: (B, K) indices of the steps to run the U-Net for (the LSTM
             still runs over all T); the logits are then (B, K, 1, H, W).
+        pages, one of:
+            (B, 1, H, W): the page of each sequence; block A runs once per page.
+            (N, 1, H, W) with page_index (B, T): a stack of pages to pick from
+                at every step (sequences that cross a page turn); block A runs
+                once per page of the stack.
+            (B, K, 1, H, W): a page for every step the U-Net runs (K = T, or
+                the K of `frames`), e.g. pages augmented frame by frame.
 
         Memory grows with B*T (or B*K) page-sized maps: chunk long performances.
         """
         z, state = self.audio(windows, state)
         batch, length = z.shape[:2]
-        _check_pages(pages)
+        if frames is not None:
+            z = z.gather(1, frames[..., None].expand(-1, -1, z.shape[-1]))
+        height, width = pages.shape[-2:]
+        if pages.dim() == 5:
+            if pages.shape[:3] != (*z.shape[:2], 1) or page_index is not None:
+                raise ValueError(f"pages per step must be (B, K, 1, H, W) with (B, K) = {tuple(z.shape[:2])} "
+                                 f"and no page_index, got {tuple(pages.shape)}")
+            a = self._block_a(pages.flatten(0, 1))
+            shape = z.shape[:2]
+        else:
+            index = self._page_index(pages, page_index, batch, length, z.device)
+            if frames is not None:
+                index = index.gather(1, frames)
+            a = self._block_a(pages)[index.flatten()]
+            shape = index.shape
+        logits = self.unet.rest(a, z.flatten(0, 1))
+        return logits[..., :height, :width].unflatten(0, shape), state
+
+    @staticmethod
+    def _page_index(pages: torch.Tensor, page_index: torch.Tensor | None, batch: int, length: int,
+                    device: torch.device) -> torch.Tensor:
+        """(B, T): which of the (N, 1, H, W) pages every step shows."""
+        if pages.dim() != 4 or pages.shape[1] != 1:
+            raise ValueError(f"expected pages (N, 1, H, W) or (B, K, 1, H, W), got {tuple(pages.shape)}")
         if page_index is None:
             if pages.shape[0] != batch:
                 raise ValueError(f"{pages.shape[0]} pages for {batch} sequences: pass page_index")
-            page_index = torch.arange(batch, device=z.device)[:, None].expand(batch, length)
-        elif page_index.shape != (batch, length):
+            return torch.arange(batch, device=device)[:, None].expand(batch, length)
+        if page_index.shape != (batch, length):
             raise ValueError(f"page_index must be (B, T) = {(batch, length)}, got {tuple(page_index.shape)}")
-        if steps is not None:
-            z = z.gather(1, steps[..., None].expand(-1, -1, z.shape[-1]))
-            page_index = page_index.gather(1, steps)
-        height, width = pages.shape[-2:]
-        a = self._block_a(pages)
-        logits = self.unet.rest(a[page_index.flatten()], z.flatten(0, 1))
-        return logits[..., :height, :width].unflatten(0, page_index.shape), state
+        return page_index
 
     @torch.no_grad()
     def prepare_page(self, page) -> PageCache:
@@ -149,11 +170,6 @@ class ScoreFollower(nn.Module):
 
     def _device(self) -> torch.device:
         return self.audio.mean.device
-
-
-def _check_pages(pages: torch.Tensor) -> None:
-    if pages.dim() != 4 or pages.shape[1] != 1:
-        raise ValueError(f"expected pages (N, 1, H, W), got {tuple(pages.shape)}")
 
 
 def initialise(model: nn.Module) -> None:

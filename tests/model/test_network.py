@@ -30,7 +30,7 @@ def test_wrong_inputs_are_clear_errors():
     model = tiny_model()
     with pytest.raises(ValueError, match=r"\(B, T, 78, 40\)"):
         model(random_pages(), torch.zeros(2, 5, 78, 39))
-    with pytest.raises(ValueError, match="pages"):
+    with pytest.raises(ValueError, match=r"expected pages \(N, 1, H, W\)"):
         model(torch.zeros(2, 64, 48), random_windows(model))
     with pytest.raises(ValueError, match="page_index"):
         model(random_pages(3), random_windows(model))
@@ -86,12 +86,25 @@ def test_page_index_picks_a_page_per_step():
                 torch.testing.assert_close(logits[b, t], alone[0, t], atol=1e-5, rtol=1e-4)
 
 
-def test_selected_steps_match_the_full_sequence():
+def test_a_page_for_every_step():
+    model = tiny_model()
+    stack, windows = random_pages(3), random_windows(model, batch=2, steps=4)
+    index, frames = torch.tensor([[0, 1, 1, 2], [2, 2, 0, 0]]), torch.tensor([[1, 3], [0, 2]])
+    with torch.no_grad():
+        expected, _ = model(stack, windows, page_index=index, frames=frames)
+        per_step = stack[index.gather(1, frames)]
+        torch.testing.assert_close(model(per_step, windows, frames=frames)[0], expected)
+        torch.testing.assert_close(model(stack[index], windows)[0], model(stack, windows, page_index=index)[0])
+    with pytest.raises(ValueError, match="pages per step"):
+        model(per_step, windows)
+
+
+def test_selected_frames_match_the_full_sequence():
     model = tiny_model()
     pages, windows = random_pages(), random_windows(model)
     with torch.no_grad():
         full, state_full = model(pages, windows)
-        some, state_some = model(pages, windows, steps=torch.tensor([[0, 3], [4, 1]]))
+        some, state_some = model(pages, windows, frames=torch.tensor([[0, 3], [4, 1]]))
     assert some.shape == (2, 2, 1, 32, 24)
     torch.testing.assert_close(some[0, 1], full[0, 3])
     torch.testing.assert_close(some[1, 0], full[1, 4])
