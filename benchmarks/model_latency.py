@@ -94,7 +94,7 @@ def training_step(model: ScoreFollower, batch: int, length: int, size: tuple[int
     parts: dict[str, list[float]] = {"forward": [], "backward": [], "adam": [], "total": [], "total cpu": []}
     for repeat in range(repeats + 1):
         start, start_cpu = time.perf_counter(), time.process_time()
-        logits, _ = model(pages, windows, frames=frames)
+        logits, _ = model(pages, windows, steps=frames)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets)
         forward = time.perf_counter()
         optimiser.zero_grad(set_to_none=True)

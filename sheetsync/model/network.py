@@ -81,13 +81,13 @@ class ScoreFollower(nn.Module):
 
     def forward(self, pages: torch.Tensor, windows: torch.Tensor, state: State = None,
                 page_index: torch.Tensor | None = None,
-                frames: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
+                steps: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
         """Logits (B, T, 1, H, W) for B sequences of T steps, and the LSTM state after the last step.
 
         windows: (B, T, bins, frames_in) spectrogram windows ((B, T, bins) for FB).
         state: the state returned for the previous chunk (detach it first for
             truncated back-propagation), or None to start afresh.
-        frames: (B, K) indices of the steps to run the U-Net for (the LSTM
+        steps: (B, K) indices of the steps to run the U-Net for (the LSTM
             still runs over all T); the logits are then (B, K, 1, H, W).
         pages, one of:
             (B, 1, H, W): the page of each sequence; block A runs once per page.
@@ -95,14 +95,14 @@ class ScoreFollower(nn.Module):
                 at every step (sequences that cross a page turn); block A runs
                 once per page of the stack.
             (B, K, 1, H, W): a page for every step the U-Net runs (K = T, or
-                the K of `frames`), e.g. pages augmented frame by frame.
+                the K of `steps`), e.g. pages augmented frame by frame.
 
         Memory grows with B*T (or B*K) page-sized maps: chunk long performances.
         """
         z, state = self.audio(windows, state)
         batch, length = z.shape[:2]
-        if frames is not None:
-            z = z.gather(1, frames[..., None].expand(-1, -1, z.shape[-1]))
+        if steps is not None:
+            z = z.gather(1, steps[..., None].expand(-1, -1, z.shape[-1]))
         height, width = pages.shape[-2:]
         if pages.dim() == 5:
             if pages.shape[:3] != (*z.shape[:2], 1) or page_index is not None:
@@ -112,8 +112,8 @@ class ScoreFollower(nn.Module):
             shape = z.shape[:2]
         else:
             index = self._page_index(pages, page_index, batch, length, z.device)
-            if frames is not None:
-                index = index.gather(1, frames)
+            if steps is not None:
+                index = index.gather(1, steps)
             a = self._block_a(pages)[index.flatten()]
             shape = index.shape
         logits = self.unet.rest(a, z.flatten(0, 1))

@@ -89,22 +89,22 @@ def test_page_index_picks_a_page_per_step():
 def test_a_page_for_every_step():
     model = tiny_model()
     stack, windows = random_pages(3), random_windows(model, batch=2, steps=4)
-    index, frames = torch.tensor([[0, 1, 1, 2], [2, 2, 0, 0]]), torch.tensor([[1, 3], [0, 2]])
+    index, steps = torch.tensor([[0, 1, 1, 2], [2, 2, 0, 0]]), torch.tensor([[1, 3], [0, 2]])
     with torch.no_grad():
-        expected, _ = model(stack, windows, page_index=index, frames=frames)
-        per_step = stack[index.gather(1, frames)]
-        torch.testing.assert_close(model(per_step, windows, frames=frames)[0], expected)
+        expected, _ = model(stack, windows, page_index=index, steps=steps)
+        per_step = stack[index.gather(1, steps)]
+        torch.testing.assert_close(model(per_step, windows, steps=steps)[0], expected)
         torch.testing.assert_close(model(stack[index], windows)[0], model(stack, windows, page_index=index)[0])
     with pytest.raises(ValueError, match="pages per step"):
         model(per_step, windows)
 
 
-def test_selected_frames_match_the_full_sequence():
+def test_selected_steps_match_the_full_sequence():
     model = tiny_model()
     pages, windows = random_pages(), random_windows(model)
     with torch.no_grad():
         full, state_full = model(pages, windows)
-        some, state_some = model(pages, windows, frames=torch.tensor([[0, 3], [4, 1]]))
+        some, state_some = model(pages, windows, steps=torch.tensor([[0, 3], [4, 1]]))
     assert some.shape == (2, 2, 1, 32, 24)
     torch.testing.assert_close(some[0, 1], full[0, 3])
     torch.testing.assert_close(some[1, 0], full[1, 4])
@@ -185,3 +185,20 @@ def test_paper_initialisation():
         elif isinstance(module, (torch.nn.GroupNorm, torch.nn.LayerNorm)):
             assert module.weight.eq(1).all() and not module.bias.any()
     assert sum(isinstance(m, torch.nn.LSTM) for m in model.modules()) == 1
+
+
+def test_a_few_adam_steps_fit_a_fixed_target():
+    model = tiny_model().train()
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    pages, windows = random_pages(), random_windows(model, steps=4)
+    target = torch.zeros(2, 4, 1, 32, 24)
+    target[..., 10:14, 5:9] = 1
+    losses = []
+    for _ in range(25):
+        logits, _ = model(pages, windows)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
