@@ -41,6 +41,8 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--valid-pieces", type=int, default=8, help="validation pieces (default 8)")
     parser.add_argument("--valid-frames", type=int, default=600, help="opening frames validated per piece")
     parser.add_argument("--limit", type=int, default=None, help="train on the first N training pieces only")
+    parser.add_argument("--repeat-batch", action="store_true",
+                        help="train on the first batch over and over (a check that the model can learn at all)")
     parser.add_argument("--no-augment", action="store_true", help="no audio or page augmentation")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")

@@ -1,0 +1,347 @@
+"""`sheetsync train`: the training loop, validation, checkpoints and resume.
+
+Batches are `batch` streams x `length` frames with the LSTM state carried
+between chunks (truncated back-propagation, reset per piece). The audio path
+runs every frame; the U-Net draws maps for `unet_frames` frames per chunk,
+which is what makes training affordable on a CPU. Dice loss, Adam; the
+learning rate halves after `patience` epochs without validation improvement
+and training stops after `stop_after`. The same code runs on one CPU, one GPU
+or several processes under torchrun (DistributedDataParallel).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from contextlib import nullcontext
+from functools import partial
+from multiprocessing import get_context
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sheetsync.devices import select_device
+from sheetsync.errors import SheetsyncError
+from sheetsync.model import checkpoint
+from sheetsync.model.config import TINY, ModelConfig
+from sheetsync.model.network import ScoreFollower
+from sheetsync.train import distributed, state as saved_state
+from sheetsync.train.augment import AudioAugment, augment_pages
+from sheetsync.train.data import PieceTensors, load_piece_tensors, spectrogram_statistics, target_masks, windows
+from sheetsync.train.losses import dice_loss, pixel_counts
+from sheetsync.train.streams import Streams
+
+RUN_FILE = "run.json"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything that defines a training run (stored in the run folder)."""
+
+    data: str
+    out: str
+    model: dict = field(default_factory=lambda: ModelConfig().to_dict())
+    batch: int = 4
+    length: int = 16
+    unet_frames: int = 4
+    lr: float = 1e-4
+    weight_decay: float = 1e-5
+    epoch_steps: int = 500
+    max_epochs: int = 100
+    patience: int = 5
+    stop_after: int = 10
+    valid_pieces: int = 8
+    valid_frames: int = 600
+    augment: bool = True
+    seed: int = 0
+    device: str = "auto"
+    checkpoint_minutes: float = 10.0
+    limit: int | None = None
+    repeat_batch: bool = False
+
+    def same_run(self, other: "TrainSettings") -> bool:
+        ignore = {"max_epochs", "device", "checkpoint_minutes", "out"}
+        return {k: v for k, v in asdict(self).items() if k not in ignore} == \
+            {k: v for k, v in asdict(other).items() if k not in ignore}
+
+
+def settings_from_args(args) -> TrainSettings:
+    config = TINY if args.tiny else ModelConfig()
+    config = ModelConfig(**{**config.__dict__, "variant": args.variant})
+    return TrainSettings(data=str(Path(args.data).resolve()), out=str(Path(args.out)), model=config.to_dict(),
+                         batch=args.batch, length=args.length, unet_frames=args.unet_frames, lr=args.lr,
+                         epoch_steps=args.epoch_steps, max_epochs=args.max_epochs, seed=args.seed,
+                         device=args.device, checkpoint_minutes=args.checkpoint_minutes, limit=args.limit,
+                         augment=not args.no_augment, valid_pieces=args.valid_pieces,
+                         valid_frames=args.valid_frames, repeat_batch=args.repeat_batch)
+
+
+def train(settings: TrainSettings, resume: bool = False) -> dict:
+    """Train (or resume) a run; returns the best validation metrics."""
+    context = distributed.setup()
+    try:
+        return _Trainer(settings, resume, context).run()
+    finally:
+        distributed.teardown(context)
+
+
+def prepare_run_folder(settings: TrainSettings, resume: bool) -> None:
+    """Refuse to overwrite another run; on resume, insist on the same run."""
+    out = Path(settings.out)
+    record = out / RUN_FILE
+    if resume:
+        if not record.exists():
+            raise SheetsyncError(f"nothing to resume in '{out}' (no {RUN_FILE})")
+        previous = TrainSettings(**json.loads(record.read_text()))
+        if not previous.same_run(settings):
+            raise SheetsyncError(f"'{out}' holds a different run; resume it with the same settings or choose "
+                                 f"a new --out folder")
+        return
+    if out.exists() and any(out.iterdir()):
+        what = "a training run" if record.exists() else "other files"
+        raise SheetsyncError(f"'{out}' already holds {what}; use --resume to continue it or choose a new --out")
+    out.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(asdict(settings), indent=1))
+
+
+class _Trainer:
+    def __init__(self, settings: TrainSettings, resume: bool, context: distributed.Context):
+        self.settings, self.resume, self.context = settings, resume, context
+        self.out = Path(settings.out)
+        self.device = context.device or select_device(settings.device)
+        self.config = ModelConfig.from_dict(settings.model)
+
+    def log(self, message: str) -> None:
+        if self.context.main:
+            print(message, flush=True)
+
+    def run(self) -> dict:
+        from sheetsync.data.format import load_dataset
+
+        dataset = load_dataset(self.settings.data)
+        if self.context.main:
+            prepare_run_folder(self.settings, self.resume)
+        distributed.barrier(self.context)
+        train_ids, valid_ids = self._splits(dataset)
+        train = self._load(dataset, train_ids, "train")
+        valid = self._load(dataset, valid_ids, "valid")
+        torch.manual_seed(self.settings.seed)
+        model = ScoreFollower(self.config)
+        model.set_normalisation(*map(torch.from_numpy, spectrogram_statistics(train)))
+        model.to(self.device)
+        optimiser = torch.optim.Adam(model.parameters(), lr=self.settings.lr, weight_decay=self.settings.weight_decay)
+        streams = Streams(train, self.settings.batch, self.settings.length, self.settings.seed * 1000 + self.context.rank)
+        loop = saved_state.LoopState(lr=self.settings.lr)
+        lstm = None
+        generator = torch.Generator().manual_seed(self.settings.seed * 1000 + self.context.rank)
+        if self.resume:
+            lstm = saved_state.load(self.out, model, optimiser, streams, loop, generator, self.context.rank)
+            self.log(f"resuming at step {loop.step} (epoch {loop.epoch})")
+        wrapped = distributed.wrap(model, self.context)
+        return self._loop(model, wrapped, optimiser, streams, train, valid, loop, lstm, generator, dataset)
+
+    def _splits(self, dataset) -> tuple[list[str], list[str]]:
+        train_ids = list(dataset.split("train") if "train" in dataset.splits else dataset.pieces)
+        valid_ids = list(dataset.splits.get("valid", ()))
+        if not valid_ids:
+            valid_ids = train_ids[: max(1, len(train_ids) // 10)]
+            self.log("the dataset has no valid split: validating on training pieces")
+        if self.settings.limit:
+            train_ids = train_ids[: self.settings.limit]
+        rng = np.random.default_rng(self.settings.seed)
+        valid_ids = [valid_ids[i] for i in sorted(rng.permutation(len(valid_ids))[: self.settings.valid_pieces])]
+        return train_ids, valid_ids
+
+    def _load(self, dataset, ids: list[str], name: str) -> list[PieceTensors]:
+        from tqdm import tqdm
+
+        cache = Path(self.settings.data) / ".cache"
+        if not os.access(Path(self.settings.data), os.W_OK):
+            cache = self.out / "cache"
+        load = partial(load_piece_tensors, dataset, cache=cache)
+        workers = min(os.cpu_count() or 1, 8) if len(ids) > 16 else 1
+        with get_context("spawn").Pool(workers) if workers > 1 else nullcontext() as pool:
+            loaded = pool.imap(load, ids, chunksize=4) if pool else map(load, ids)
+            return list(tqdm(loaded, total=len(ids), desc=f"loading {name}", unit="piece",
+                             disable=not self.context.main, leave=False))
+
+    def _batch(self, chunks, pieces, augmented, streams: Streams):
+        """Tensors for one step: windows (B, T, bins, ctx), pages and masks of the drawn frames, weights."""
+        settings, context = self.settings, self.config.frames_in
+        window_rows, drawn, weights, page_rows, mask_rows = [], [], [], [], []
+        for stream, chunk in enumerate(chunks):
+            piece = pieces[chunk.piece]
+            if chunk.reset or augmented.get(stream, (None,))[0] != chunk.piece:
+                rng = streams.rng(stream)
+                spectrogram = (AudioAugment.draw(rng, piece.spectrogram.shape[1]).apply(piece.spectrogram, rng)
+                               if settings.augment else piece.spectrogram)
+                augmented[stream] = (chunk.piece, spectrogram)
+            window_rows.append(windows(augmented[stream][1], chunk.frames, context))
+            candidates = np.flatnonzero(chunk.valid)
+            rng = streams.rng(stream)
+            if len(candidates) == 0:
+                chosen, weight = rng.choice(len(chunk.frames), settings.unet_frames), np.zeros(settings.unet_frames)
+            else:
+                chosen = rng.choice(candidates, settings.unet_frames, replace=len(candidates) < settings.unet_frames)
+                weight = np.ones(settings.unet_frames)
+            drawn.append(np.sort(chosen))
+            weights.append(weight)
+            frames = chunk.frames[drawn[-1]]
+            page_numbers = np.maximum(piece.page[frames], 0)
+            page_rows.append([piece.pages[p] for p in page_numbers])
+            mask_rows.append([target_masks(piece, frames[k:k + 1], piece.pages[p].shape)[0]
+                              for k, p in enumerate(page_numbers)])
+        height = max(p.shape[0] for row in page_rows for p in row)
+        width = max(p.shape[1] for row in page_rows for p in row)
+        pages = torch.zeros(len(chunks), settings.unet_frames, height, width)
+        masks = torch.zeros_like(pages)
+        for i, (row, mask_row) in enumerate(zip(page_rows, mask_rows)):
+            for k, (page, mask) in enumerate(zip(row, mask_row)):
+                pages[i, k, :page.shape[0], :page.shape[1]] = torch.from_numpy(page.astype(np.float32) / 255)
+                masks[i, k, :mask.shape[0], :mask.shape[1]] = torch.from_numpy(mask)
+        drawn = np.stack(drawn)
+        page_index = np.zeros((len(chunks), settings.length), dtype=np.int64)
+        for i, row in enumerate(drawn):
+            page_index[i, row] = i * settings.unet_frames + np.arange(settings.unet_frames)
+        return (torch.from_numpy(np.stack(window_rows).astype(np.float32)), pages, masks,
+                torch.from_numpy(drawn), torch.from_numpy(page_index), torch.from_numpy(np.stack(weights)).float())
+
+    def _loop(self, model, wrapped, optimiser, streams, train, valid, loop, lstm, generator, dataset) -> dict:
+        from tqdm import tqdm
+
+        settings = self.settings
+        total = settings.max_epochs * settings.epoch_steps
+        progress = tqdm(total=total, initial=loop.step, desc="training", unit="step", dynamic_ncols=True,
+                        disable=not self.context.main)
+        augmented: dict[int, tuple] = {}
+        repeated = None
+        last_save = time.monotonic()
+        started, started_step = time.monotonic(), loop.step
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
+        while loop.step < total and loop.bad_epochs < settings.stop_after:
+            if settings.repeat_batch and repeated is not None:
+                window, pages, masks, drawn, page_index, weights = repeated
+                lstm = None
+            else:
+                chunks = streams.next()
+                lstm = _reset_rows(lstm, [c.reset for c in chunks])
+                window, pages, masks, drawn, page_index, weights = self._batch(chunks, train, augmented, streams)
+                if settings.augment:
+                    pages, masks = augment_pages(pages, masks, generator)
+                repeated = (window, pages, masks, drawn, page_index, weights) if settings.repeat_batch else None
+            wrapped.train()
+            with autocast:
+                logits, new_state = wrapped(pages.flatten(0, 1)[:, None].to(self.device), window.to(self.device),
+                                            _to(lstm, self.device), page_index=page_index.to(self.device),
+                                            steps=drawn.to(self.device))
+                loss = dice_loss(logits[:, :, 0].float(), masks.to(self.device), weights.to(self.device))
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            lstm = tuple(s.detach().cpu() for s in new_state) if new_state is not None else None
+            loop.step += 1
+            loss_value = distributed.mean(float(loss), self.context)
+            progress.update(1)
+            rate = (loop.step - started_step) / max(time.monotonic() - started, 1e-9)
+            progress.set_postfix(loss=f"{loss_value:.3f}", lr=f"{loop.lr:.1e}", steps_s=f"{rate:.2f}")
+            if self.context.main:
+                _append_csv(self.out / "train.csv", {"step": loop.step, "epoch": loop.epoch, "loss": loss_value,
+                                                     "lr": loop.lr, "steps_per_s": rate})
+            if loop.step % settings.epoch_steps == 0:
+                self._end_epoch(model, optimiser, valid, loop, dataset, progress)
+            if time.monotonic() - last_save > settings.checkpoint_minutes * 60 or loop.step % settings.epoch_steps == 0:
+                saved_state.save(self.out, model, optimiser, streams, loop, generator, lstm, self.context)
+                last_save = time.monotonic()
+        saved_state.save(self.out, model, optimiser, streams, loop, generator, lstm, self.context)
+        progress.close()
+        if self.context.main and not (self.out / "best" / checkpoint.RECORD).exists():
+            self._end_epoch(model, optimiser, valid, loop, dataset, None)
+        return loop.best_metrics
+
+    def _end_epoch(self, model, optimiser, valid, loop, dataset, progress) -> None:
+        metrics = validate(model, valid, self.config, self.settings, self.device) if self.context.main else {}
+        metrics = distributed.broadcast(metrics, self.context)
+        loop.epoch += 1
+        improved = metrics["dice_loss"] < loop.best_loss
+        if improved:
+            loop.best_loss, loop.best_metrics, loop.bad_epochs = metrics["dice_loss"], metrics, 0
+            if self.context.main:
+                checkpoint.save(self.out / "best", model, self._record(loop, dataset))
+        else:
+            loop.bad_epochs += 1
+            if loop.bad_epochs % self.settings.patience == 0:
+                loop.lr /= 2
+                for group in optimiser.param_groups:
+                    group["lr"] = loop.lr
+        if self.context.main:
+            _append_csv(self.out / "valid.csv", {"epoch": loop.epoch, "step": loop.step, **metrics, "lr": loop.lr})
+            line = (f"epoch {loop.epoch}: valid dice loss {metrics['dice_loss']:.4f}, F1 {metrics['f1']:.3f}"
+                    f"{' (best)' if improved else ''}")
+            (progress.write if progress else print)(line)
+
+    def _record(self, loop, dataset) -> dict:
+        return {"training": {"data": self.settings.data, "pieces": len(dataset.split("train")),
+                             "steps": loop.step, "epochs": loop.epoch, "settings": asdict(self.settings),
+                             "processes": self.context.world, "device": self.device.type},
+                "validation": loop.best_metrics}
+
+
+def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: TrainSettings, device) -> dict:
+    """Dice loss and pixel precision/recall/F1 (threshold 0.5) over the opening frames of the valid pieces."""
+    model.eval()
+    totals = np.zeros(3)
+    losses = []
+    every = max(1, settings.length // settings.unet_frames)
+    with torch.no_grad():
+        for piece in pieces:
+            count = min(len(piece), settings.valid_frames)
+            state = None
+            for start in range(0, count, settings.length):
+                frames = np.arange(start, min(start + settings.length, count))
+                window = torch.from_numpy(windows(piece.spectrogram, frames, config.frames_in).astype(np.float32))
+                drawn = np.arange(0, len(frames), every)
+                drawn = drawn[piece.page[frames[drawn]] >= 0]
+                if len(drawn) == 0:
+                    _, state = model.audio(window[None].to(device), state)
+                    continue
+                page_index = np.maximum(piece.page[frames[drawn]], 0)
+                pages = torch.stack([torch.from_numpy(piece.pages[p].astype(np.float32) / 255) for p in page_index])
+                masks = torch.from_numpy(np.stack([target_masks(piece, frames[k:k + 1], piece.pages[p].shape)[0]
+                                                   for k, p in zip(drawn, page_index)]))
+                page_index = torch.zeros(1, len(frames), dtype=torch.long)
+                page_index[0, torch.from_numpy(drawn)] = torch.arange(len(drawn))
+                logits, state = model(pages[:, None].to(device), window[None].to(device), state,
+                                      page_index=page_index.to(device), steps=torch.from_numpy(drawn)[None].to(device))
+                logits = logits[0, :, 0].float().cpu()
+                losses.append(float(dice_loss(logits[None], masks[None], torch.ones(1, len(drawn)))))
+                totals += pixel_counts(torch.sigmoid(logits) >= 0.5, masks > 0.5)
+    true_positive, predicted, actual = totals
+    precision = true_positive / predicted if predicted else 0.0
+    recall = true_positive / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"dice_loss": float(np.mean(losses)) if losses else 1.0, "precision": float(precision),
+            "recall": float(recall), "f1": float(f1)}
+
+
+def _reset_rows(lstm, resets: list[bool]):
+    if lstm is None:
+        return None
+    keep = torch.tensor([0.0 if r else 1.0 for r in resets])[None, :, None]
+    return tuple(s * keep for s in lstm)
+
+
+def _to(lstm, device):
+    return None if lstm is None else tuple(s.to(device) for s in lstm)
+
+
+def _append_csv(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)

@@ -1,0 +1,119 @@
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from safetensors.torch import load_file
+
+from sheetsync.cli import main
+from sheetsync.model import checkpoint
+
+TINY_RUN = ["--tiny", "--batch", "2", "--length", "8", "--unet-frames", "2", "--valid-pieces", "1",
+            "--valid-frames", "40", "--seed", "1"]
+
+
+def train_args(data, out, *extra):
+    return ["train", "--data", str(data), "--out", str(out), *TINY_RUN, *extra]
+
+
+def losses(run):
+    with open(run / "train.csv") as stream:
+        return [float(row["loss"]) for row in csv.DictReader(stream)]
+
+
+def test_loss_falls_on_a_tiny_set(built_dataset, tmp_path):
+    run = tmp_path / "run"
+    assert main(train_args(built_dataset, run, "--limit", "1", "--repeat-batch", "--lr", "1e-2",
+                           "--epoch-steps", "50", "--max-epochs", "1")) == 0
+    values = losses(run)
+    assert len(values) == 50
+    assert np.mean(values[-5:]) < np.mean(values[:5]) - 0.1
+    model, record = checkpoint.load(run / "best")
+    assert record["training"]["steps"] == 50 and "f1" in record["validation"]
+
+
+def test_resume_continues_exactly(built_dataset, tmp_path):
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    assert main(train_args(built_dataset, straight, "--epoch-steps", "4", "--max-epochs", "2")) == 0
+    assert main(train_args(built_dataset, split, "--epoch-steps", "4", "--max-epochs", "1")) == 0
+    assert main(train_args(built_dataset, split, "--epoch-steps", "4", "--max-epochs", "2", "--resume")) == 0
+    assert losses(split) == pytest.approx(losses(straight), abs=1e-6)
+    a, b = load_file(str(straight / "last" / "state.safetensors")), load_file(str(split / "last" / "state.safetensors"))
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_allclose(a[name].float().numpy(), b[name].float().numpy(), atol=1e-6, err_msg=name)
+
+
+def test_killed_run_resumes_from_its_last_state(built_dataset, tmp_path):
+    run = tmp_path / "killed"
+    command = [sys.executable, "-m", "sheetsync", *train_args(built_dataset, run, "--epoch-steps", "1000",
+                                                              "--max-epochs", "1", "--checkpoint-minutes", "0")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (run / "last" / "state.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    saved = json.loads((run / "last" / "state.json").read_text())["loop"]["step"]
+    assert 0 < saved < 1000
+    assert main(train_args(built_dataset, run, "--epoch-steps", str(saved + 3), "--max-epochs", "1",
+                           "--resume")) == 0
+    values = losses(run)
+    assert len(values) >= saved + 3
+    assert json.loads((run / "last" / "state.json").read_text())["loop"]["step"] == saved + 3
+
+
+def test_two_process_ddp_on_cpu(built_dataset, tmp_path):
+    run = tmp_path / "ddp"
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                             "--master-port", "29517", "-m", "sheetsync",
+                             *train_args(built_dataset, run, "--epoch-steps", "3", "--max-epochs", "1")],
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads((run / "last" / "state.json").read_text())
+    assert len(record["ranks"]) == 2
+    assert record["ranks"][0]["streams"] != record["ranks"][1]["streams"]
+    assert checkpoint.load(run / "best")[1]["training"]["processes"] == 2
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--device", "cuda"], "CUDA is not available"),
+])
+def test_bad_requests_are_clear(built_dataset, tmp_path, capsys, extra, message):
+    if extra == ["--device", "cuda"]:
+        import torch
+
+        if torch.cuda.is_available():
+            pytest.skip("this machine has CUDA")
+    assert main(train_args(built_dataset, tmp_path / "r", "--max-epochs", "1", "--epoch-steps", "1", *extra)) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_run_folder_is_never_overwritten(built_dataset, tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "notes.txt").write_text("keep")
+    assert main(train_args(built_dataset, run, "--max-epochs", "1", "--epoch-steps", "1")) == 2
+    assert "already holds other files" in capsys.readouterr().err
+    assert [p.name for p in run.iterdir()] == ["notes.txt"]
+
+
+def test_resume_refuses_a_different_run(built_dataset, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(train_args(built_dataset, run, "--max-epochs", "1", "--epoch-steps", "2")) == 0
+    assert main(train_args(built_dataset, run, "--max-epochs", "2", "--epoch-steps", "2", "--lr", "1e-2",
+                           "--resume")) == 2
+    assert "different run" in capsys.readouterr().err
+
+
+def test_invalid_dataset_is_refused(tmp_path, capsys):
+    (tmp_path / "set").mkdir()
+    assert main(train_args(tmp_path / "set", tmp_path / "run", "--max-epochs", "1")) == 2
+    assert "not a sheetsync dataset" in capsys.readouterr().err
