@@ -48,7 +48,19 @@ WEIGHTS = "model.safetensors"
 RECORD = "model.json"
 NORMALISATION_TENSORS = ("audio.mean", "audio.std")
 RESERVED = ("format", "version", "sheetsync_version", "created", "model", "features", "normalisation", "weights")
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "default"
+
+
+def default_checkpoint() -> Path:
+    """The shipped model: installed as package data, or checkpoints/default in a source tree."""
+    try:
+        from importlib.resources import files
+
+        folder = Path(str(files("sheetsync.checkpoints") / "default"))
+        if folder.is_dir():
+            return folder
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "checkpoints" / "default"
 _CHECKED_FEATURES = ("sample_rate", "fps", "frame_size", "bins")
 
 
@@ -65,7 +77,7 @@ def feature_settings(config: ModelConfig) -> dict:
 
 def resolve(path: str | Path | None) -> Path:
     """The checkpoint folder for a folder, either of its two files, or None (the shipped default)."""
-    path = DEFAULT_CHECKPOINT if path is None else Path(path)
+    path = default_checkpoint() if path is None else Path(path)
     return path.parent if path.name in (WEIGHTS, RECORD) else path
 
 

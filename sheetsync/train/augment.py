@@ -45,7 +45,7 @@ class AudioAugment:
 
 def augment_pages(pages: torch.Tensor, masks: torch.Tensor, generator: torch.Generator,
                   max_shift: float = 0.05, max_scale: float = 0.1, max_degrees: float = 1.5):
-    """The same random affine warp for each page (N, 1, H, W) and its masks (N, K, H, W), then look changes."""
+    """One random affine warp per sequence for its pages and masks (both (N, K, H, W)), then look changes."""
     count = pages.shape[0]
     uniform = lambda low, high: low + (high - low) * torch.rand(count, generator=generator)  # noqa: E731
     scale = 1.0 + uniform(-max_scale, max_scale)
@@ -63,8 +63,9 @@ def augment_pages(pages: torch.Tensor, masks: torch.Tensor, generator: torch.Gen
     blur = torch.rand(count, generator=generator) < 0.3
     if blur.any():
         kernel = torch.tensor([0.25, 0.5, 0.25])
-        smoothed = F.conv2d(pages[blur], (kernel[:, None] * kernel[None, :])[None, None], padding=1)
-        pages[blur] = smoothed
+        chosen = pages[blur]
+        smoothed = F.conv2d(chosen.flatten(0, 1)[:, None], (kernel[:, None] * kernel[None, :])[None, None], padding=1)
+        pages[blur] = smoothed.view_as(chosen)
     contrast = uniform(0.7, 1.2)[:, None, None, None]
     speckle = (torch.rand(pages.shape, generator=generator) < 0.002).float() * uniform(0, 1)[:, None, None, None]
     pages = (pages * contrast + speckle).clamp(0.0, 1.0)

@@ -64,7 +64,7 @@ class TrainSettings:
     repeat_batch: bool = False
 
     def same_run(self, other: "TrainSettings") -> bool:
-        ignore = {"max_epochs", "device", "checkpoint_minutes", "out"}
+        ignore = {"max_epochs", "epoch_steps", "device", "checkpoint_minutes", "out"}
         return {k: v for k, v in asdict(self).items() if k not in ignore} == \
             {k: v for k, v in asdict(other).items() if k not in ignore}
 
@@ -175,11 +175,11 @@ class _Trainer:
         window_rows, drawn, weights, page_rows, mask_rows = [], [], [], [], []
         for stream, chunk in enumerate(chunks):
             piece = pieces[chunk.piece]
-            if chunk.reset or augmented.get(stream, (None,))[0] != chunk.piece:
-                rng = streams.rng(stream)
+            if augmented.get(stream, (None,))[0] != (chunk.piece, chunk.augment_seed):
+                rng = np.random.default_rng(chunk.augment_seed)
                 spectrogram = (AudioAugment.draw(rng, piece.spectrogram.shape[1]).apply(piece.spectrogram, rng)
                                if settings.augment else piece.spectrogram)
-                augmented[stream] = (chunk.piece, spectrogram)
+                augmented[stream] = ((chunk.piece, chunk.augment_seed), spectrogram)
             window_rows.append(windows(augmented[stream][1], chunk.frames, context))
             candidates = np.flatnonzero(chunk.valid)
             rng = streams.rng(stream)
@@ -232,7 +232,10 @@ class _Trainer:
                 window, pages, masks, drawn, page_index, weights = self._batch(chunks, train, augmented, streams)
                 if settings.augment:
                     pages, masks = augment_pages(pages, masks, generator)
-                repeated = (window, pages, masks, drawn, page_index, weights) if settings.repeat_batch else None
+                if settings.repeat_batch:
+                    if weights.sum() == 0:
+                        continue  # nothing plays yet in this chunk: repeat one that has a target
+                    repeated = (window, pages, masks, drawn, page_index, weights)
             wrapped.train()
             with autocast:
                 logits, new_state = wrapped(pages.flatten(0, 1)[:, None].to(self.device), window.to(self.device),
