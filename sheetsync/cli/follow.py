@@ -17,7 +17,7 @@ Positions go to the plugins: --jsonl writes them as JSON lines, and the
 installed adapters add their own options (see `sheetsync plugins`).
 
 examples:
-  sheetsync follow examples/example.pdf --audio examples/example.flac --jsonl -
+  sheetsync follow examples/bach-bwv40.6.pdf --audio examples/bach-bwv40.6.flac --jsonl -
   sheetsync follow score.pdf --input-device 2 --osc 127.0.0.1:7400
   sheetsync follow page1.png page2.png --audio take.wav -p my_adapter.py
 """
