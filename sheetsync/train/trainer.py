@@ -247,7 +247,7 @@ class _Trainer:
             optimiser.step()
             lstm = tuple(s.detach().cpu() for s in new_state) if new_state is not None else None
             loop.step += 1
-            loss_value = distributed.mean(float(loss), self.context)
+            loss_value = distributed.mean(float(loss.detach()), self.context)
             progress.update(1)
             rate = (loop.step - started_step) / max(time.monotonic() - started, 1e-9)
             progress.set_postfix(loss=f"{loss_value:.3f}", lr=f"{loop.lr:.1e}", steps_s=f"{rate:.2f}")
