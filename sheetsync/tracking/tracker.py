@@ -36,6 +36,8 @@ class Tracker:
 
     def __init__(self, model, score: Score, settings: TrackerSettings = TrackerSettings(), device: str = "cpu"):
         self.model, self.score, self.settings, self.device = model, score, settings, torch.device(device)
+        if self.device.type == "cpu":
+            model.use_channels_last()  # about 30% faster convolutions on a CPU
         self.scales = [model_scale(page.shape[0]) for page in score.pages]
         self.caches = [model.prepare_page(torch.from_numpy(to_model_page(page)).to(self.device))
                        for page in score.pages]
