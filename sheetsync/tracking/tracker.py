@@ -75,6 +75,7 @@ class Tracker:
         self.window[:, -1] = frame
         window = torch.from_numpy(self.window).to(self.device)
         z, self.state = self.model.step(window, self.state)
+        self.maps: dict[int, np.ndarray] = {}  # this frame's probability maps (model pixels), by 0-based page
         readings = {page: self._read(page, z) for page in self._candidates()}
         self._decide_page(readings)
         reading = readings[self.page]
@@ -84,7 +85,9 @@ class Tracker:
         return position
 
     def _read(self, page: int, z: torch.Tensor) -> MapReading:
-        return read_map(self.model.predict(self.caches[page], z).float().cpu().numpy())
+        probabilities = self.model.predict(self.caches[page], z).float().cpu().numpy()
+        self.maps[page] = probabilities
+        return read_map(probabilities)
 
     def _candidates(self) -> list[int]:
         pages = {self.page}
