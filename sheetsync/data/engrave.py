@@ -149,10 +149,11 @@ def engrave(data: str, style: EngraveStyle = EngraveStyle(), dpi: float = 100.0,
         page_systems, page_places = _read_layout(svg, pages[-1].shape[::-1], first_system=len(systems))
         systems.extend((page, box) for box in page_systems)
         places.update({note_id: (page, *place) for note_id, place in page_places.items()})
-    notes, unplaced = _played_notes(tk, places)
+    mei = tk.getMEI()  # serialising the whole score is not cheap: once, for ties, graces and the title
+    notes, unplaced = _played_notes(tk, places, mei)
     if not notes:
         raise SheetsyncError(f"{name} has no notes that verovio could place")
-    return Engraving(pages, dpi, systems, notes, _title(tk), unplaced)
+    return Engraving(pages, dpi, systems, notes, _title(mei), unplaced)
 
 
 def _rasterise(svg: str, width: int) -> np.ndarray:
@@ -223,9 +224,9 @@ def _bbox_centre(note) -> tuple[float, float] | None:
     return None
 
 
-def _played_notes(tk, places: dict) -> tuple[list[EngravedNote], int]:
+def _played_notes(tk, places: dict, mei: str) -> tuple[list[EngravedNote], int]:
     """Notes in performance order from the timemap, tie continuations merged, grace notes dropped."""
-    tie_ends, graces = _tie_ends_and_graces(tk.getMEI())
+    tie_ends, graces = _tie_ends_and_graces(mei)
     starts, ends = {}, {}
     for event in tk.renderToTimemap():
         seconds = event["tstamp"] / 1000.0
@@ -273,6 +274,6 @@ def _tie_ends_and_graces(mei: str) -> tuple[set[str], set[str]]:
     return tie_ends, graces
 
 
-def _title(tk) -> str:
-    match = re.search(r"<title[^>]*>([^<]+)</title>", tk.getMEI())
+def _title(mei: str) -> str:
+    match = re.search(r"<title[^>]*>([^<]+)</title>", mei)
     return match.group(1).strip() if match else ""

@@ -40,7 +40,7 @@ def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu") -> Totals
         scale = model_scale(pages[true_page].shape[0])
         box = piece.systems[truth.system[frame]].bbox
         target = band_masks(np.array([truth.x[frame] * scale]), np.array([box[1] * scale]), np.array([box[3] * scale]),
-                            tracker.maps[page].shape if page == true_page else _model_shape(pages[true_page], scale))[0]
+                            _model_shape(pages[true_page], scale))[0]
         totals.frames += 1
         totals.actual += float(target.sum())
         totals.predicted += float(probabilities.sum())
