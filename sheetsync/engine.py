@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import time
 from dataclasses import dataclass, field
 
@@ -13,19 +14,32 @@ from sheetsync.plugins import HookCaller
 
 @dataclass
 class Control:
-    """What plugins may ask of a running engine (the one channel back): reset, stop, go to a page."""
+    """What plugins may ask of a running engine, from any thread (the one channel back).
 
-    requests: list = field(default_factory=list)
+    Requests are served between audio blocks, in the order they came.
+    """
+
+    requests: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
 
     def reset(self) -> None:
-        self.requests.append(("reset", None))
+        """Forget what was heard and listen again from the first page."""
+        self.requests.put(("reset", None))
 
     def stop(self) -> None:
-        self.requests.append(("stop", None))
+        """End the session (as if the audio had ended)."""
+        self.requests.put(("stop", None))
+
+    def pause(self) -> None:
+        """Stop following: audio that arrives is dropped and no positions are sent, until `resume`."""
+        self.requests.put(("pause", None))
+
+    def resume(self) -> None:
+        """Follow again after `pause`, carrying on from what was heard before it."""
+        self.requests.put(("resume", None))
 
     def go_to_page(self, page: int) -> None:
-        """1-based page."""
-        self.requests.append(("page", int(page)))
+        """Force the current page (1-based), keeping what was heard."""
+        self.requests.put(("page", int(page)))
 
 
 @dataclass
@@ -46,6 +60,7 @@ class Engine:
         self._page = None
         self._measure = None
         self._hinted = None
+        self.paused = False
 
     def run(self, source) -> str:
         """Follow until the audio ends, a plugin asks to stop, or Ctrl-C; returns the reason."""
@@ -56,7 +71,8 @@ class Engine:
                 if not self._serve_requests():
                     reason = "stopped"
                     break
-                self._process(block)
+                if not self.paused:
+                    self._process(block)
             else:
                 self._emit_all(self._timed(self.tracker.finish))
         except KeyboardInterrupt:
@@ -101,8 +117,8 @@ class Engine:
             self.hooks.call("sheetsync_page_turn", page=upcoming, position=position, early=True)
 
     def _serve_requests(self) -> bool:
-        while self.control.requests:
-            kind, value = self.control.requests.pop(0)
+        while not self.control.requests.empty():
+            kind, value = self.control.requests.get()
             if kind == "stop":
                 return False
             if kind == "reset":
@@ -110,6 +126,8 @@ class Engine:
                 self._page = self._measure = self._hinted = None
             elif kind == "page":
                 self.tracker.go_to_page(value - 1)
+            else:
+                self.paused = kind == "pause"
         return True
 
 

@@ -46,7 +46,8 @@ def sheetsync_page_turn(page, position, early) -> None:
 
 @hookspec
 def sheetsync_session_end(session, reason) -> None:
-    """Following ended: reason is "end", "interrupted" or "error". Always called; release resources here."""
+    """Following ended: reason is "end", "stopped" (a plugin asked), "interrupted" or "error". Always called;
+    release resources here."""
 
 
 @hookspec(firstresult=True)

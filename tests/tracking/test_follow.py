@@ -12,6 +12,7 @@ import torch
 from sheetsync.cli import main
 from sheetsync.data.format import load_dataset
 from sheetsync.engine import Control, Engine, session_for
+from sheetsync.hookspecs import hookimpl
 from sheetsync.model import checkpoint
 from sheetsync.model.config import TINY
 from sheetsync.model.network import ScoreFollower
@@ -140,6 +141,47 @@ def test_hooks_are_called_in_order_and_page_turns_announced(two_pages, tiny_chec
     turns = [entry for entry in log if entry[0] == "turn"]
     assert ("turn", 2, False) in turns  # the control channel moved the follower to page 2
     assert engine.latencies and len(engine.latencies) == 60
+
+
+def test_pause_drops_audio_until_resume_and_stop_ends_the_session(two_pages, tiny_checkpoint):
+    log = []
+    control_holder = {}
+
+    class PauseAtTen:
+        @hookimpl
+        def sheetsync_position(self, position):
+            if position.frame == 9:
+                control_holder["control"].pause()
+
+    from sheetsync.audio.sources import FileSource
+
+    model, _ = checkpoint.load(tiny_checkpoint)
+    score = load_score([two_pages[0]])
+    tracker = Tracker(model, score)
+    manager = plugin_manager(entry_points=False)
+    for plugin in (PauseAtTen(), recording_plugin(log)):
+        manager.register(plugin)
+    control = control_holder["control"] = Control()
+    source = FileSource(two_pages[1])
+    source.audio = source.audio[: 22050 * 3]
+    blocks = source.blocks
+
+    def resuming_blocks():
+        for index, block in enumerate(blocks()):
+            if index == 30:
+                control.resume()
+            if index == 50:
+                control.stop()
+            yield block
+
+    source.blocks = resuming_blocks
+    engine = Engine(manager, tracker, session_for(score, tracker, "test"), control)
+    assert engine.run(source) == "stopped"
+    frames = [entry[1] for entry in log if entry[0] == "position"]
+    assert frames[:10] == list(range(10))
+    assert 10 < len(frames) < 60  # frames heard while paused were never followed
+    assert frames == list(range(len(frames)))  # following resumed where it left off
+    assert log[-1] == ("end", "stopped")
 
 
 def test_failing_plugin_is_isolated_and_switched_off(two_pages, tiny_checkpoint, caplog):
