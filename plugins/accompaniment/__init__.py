@@ -1,0 +1,1 @@
+"""sheetsync adapter: accompaniment (being written; no hooks yet)."""

@@ -1,0 +1,1 @@
+"""sheetsync adapter: dawsync (being written; no hooks yet)."""

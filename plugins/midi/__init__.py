@@ -1,0 +1,1 @@
+"""sheetsync adapter: midi (being written; no hooks yet)."""

@@ -1,0 +1,80 @@
+"""Opening MIDI ports by name for every MIDI adapter: `PORT` (a name or part of one) or `virtual:NAME`.
+
+mido's rtmidi backend talks to ALSA on Linux, CoreMIDI on macOS and WinMM on
+Windows. Where ALSA cannot be opened (containers without /dev/snd) it falls
+back to JACK, so a running JACK server (even a dummy one) carries the ports.
+Set SHEETSYNC_MIDI_API (e.g. UNIX_JACK, LINUX_ALSA, MACOSX_CORE) to choose.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import mido
+
+from sheetsync.errors import SheetsyncError
+
+VIRTUAL = "virtual:"
+API_VARIABLE = "SHEETSYNC_MIDI_API"
+
+
+def backend() -> mido.Backend:
+    """The rtmidi backend on the API that works here (see the module's docstring)."""
+    chosen = os.environ.get(API_VARIABLE)
+    if chosen:
+        return mido.Backend("mido.backends.rtmidi", api=chosen, load=True)
+    default = mido.Backend("mido.backends.rtmidi", load=True)
+    try:
+        default.get_output_names()
+        return default
+    except Exception:  # rtmidi raises its own SystemError subclasses when ALSA is missing
+        return mido.Backend("mido.backends.rtmidi", api="UNIX_JACK", load=True)
+
+
+def open_output(spec: str, client: str = "sheetsync"):
+    """An output port: `virtual:NAME` creates one others connect to; otherwise the first port whose
+    name contains `spec` (case-insensitive). A clear error lists the ports there are."""
+    midi = backend()
+    if spec.startswith(VIRTUAL):
+        name = spec[len(VIRTUAL):] or client
+        try:
+            return midi.open_output(name, virtual=True, client_name=client)
+        except Exception as error:
+            raise SheetsyncError(f"cannot create the virtual MIDI port '{name}': {error}") from error
+    names = midi.get_output_names()
+    matches = [n for n in names if spec.lower() in n.lower()]
+    if not matches:
+        available = ", ".join(names) or "none"
+        raise SheetsyncError(f"no MIDI output port matches '{spec}' (ports: {available}); "
+                             f"or use virtual:NAME to create one")
+    if midi.api == "UNIX_JACK":
+        return _jack_connected(midi.open_output("out", virtual=True, client_name=client), f"{client}:out", matches[0])
+    return midi.open_output(matches[0], client_name=client)
+
+
+def open_input(spec: str, client: str = "sheetsync"):
+    """An input port, chosen like `open_output` (used by tests and by adapters that listen)."""
+    midi = backend()
+    if spec.startswith(VIRTUAL):
+        return midi.open_input(spec[len(VIRTUAL):] or client, virtual=True, client_name=client)
+    names = midi.get_input_names()
+    matches = [n for n in names if spec.lower() in n.lower()]
+    if not matches:
+        raise SheetsyncError(f"no MIDI input port matches '{spec}' (ports: {', '.join(names) or 'none'})")
+    if midi.api == "UNIX_JACK":
+        return _jack_connected(midi.open_input("in", virtual=True, client_name=client), matches[0], f"{client}:in")
+    return midi.open_input(matches[0], client_name=client)
+
+
+def _jack_connected(port, source: str, destination: str):
+    """rtmidi's JACK API opens a named port without connecting it: make our own port and connect it."""
+    if shutil.which("jack_connect") is None:
+        port.close()
+        raise SheetsyncError("connecting JACK MIDI ports needs jack_connect (Debian package jackd2)")
+    done = subprocess.run(["jack_connect", source, destination], capture_output=True, text=True)
+    if done.returncode != 0:
+        port.close()
+        raise SheetsyncError(f"cannot connect JACK MIDI ports {source} -> {destination}: {done.stderr.strip()}")
+    return port

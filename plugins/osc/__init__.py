@@ -1,0 +1,1 @@
+"""sheetsync adapter: osc (being written; no hooks yet)."""

@@ -1,0 +1,1 @@
+"""sheetsync adapter: viewer (being written; no hooks yet)."""

@@ -1,0 +1,57 @@
+"""Shared fixtures for the adapters' tests: a dummy JACK server that carries real MIDI ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from tests._services import require
+
+
+@pytest.fixture(scope="session")
+def jack_server():
+    """A dummy JACK server (no sound card needed) for the session; MIDI ports open through it.
+
+    Skips when jackd is not installed (fails under SHEETSYNC_REQUIRE_SERVICES).
+    """
+    require(shutil.which("jackd") is not None, "jackd is not installed (Debian package jackd2)")
+    name = f"sheetsync-test-{uuid.uuid4().hex[:8]}"
+    environment = {**os.environ, "JACK_DEFAULT_SERVER": name, "JACK_NO_AUDIO_RESERVATION": "1"}
+    server = subprocess.Popen(["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", "22050", "-p", "256"],
+                              env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    previous = {k: os.environ.get(k) for k in ("JACK_DEFAULT_SERVER", "SHEETSYNC_MIDI_API")}
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    os.environ["SHEETSYNC_MIDI_API"] = "UNIX_JACK"
+    try:
+        _wait_until_ready(server)
+        yield name
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_until_ready(server: subprocess.Popen) -> None:
+    import mido
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"jackd exited: {server.stderr.read().decode(errors='replace')[-500:]}")
+        try:
+            backend = mido.Backend("mido.backends.rtmidi", api="UNIX_JACK", load=True)
+            port = backend.open_output("probe", virtual=True, client_name="probe")
+            port.close()
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError("jackd did not start within 10 s")
