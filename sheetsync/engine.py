@@ -137,7 +137,7 @@ def session_for(score, tracker, source_name: str) -> Session:
 
     pages = tuple(PageInfo(number=i + 1, width=page.shape[1], height=page.shape[0],
                            systems=tuple(s.bbox for s in layout.systems),
-                           first_measure=tracker.score_map.first_measure(i))
+                           first_measure=tracker.score_map.first_measure(i), image=page)
                   for i, (page, layout) in enumerate(zip(score.pages, tracker.score_map.layouts)))
     return Session(title=score.title, score=score.sources[0] if score.sources else "", pages=pages, fps=FPS,
                    source=source_name)

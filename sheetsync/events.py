@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,15 @@ class Position:
 
 @dataclass(frozen=True)
 class PageInfo:
-    """One page of the score: its size in pixels and its systems (boxes in those pixels)."""
+    """One page of the score: its size in pixels, its systems (boxes in those pixels) and its image
+    (grey uint8, white paper, `height` x `width`; for viewers)."""
 
     number: int
     width: int
     height: int
     systems: tuple[tuple[float, float, float, float], ...] = ()
     first_measure: int | None = None
+    image: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -78,3 +78,34 @@ def _jack_connected(port, source: str, destination: str):
         port.close()
         raise SheetsyncError(f"cannot connect JACK MIDI ports {source} -> {destination}: {done.stderr.strip()}")
     return port
+
+
+class SharedOutput:
+    """One output port shared by several adapters (e.g. cues and an accompaniment on the same synth):
+    opened on first use, closed when the last user releases it."""
+
+    _open: dict[str, list] = {}
+
+    @classmethod
+    def acquire(cls, spec: str):
+        """The port for `spec`, opening it if no one holds it yet."""
+        entry = cls._open.get(spec)
+        if entry is None:
+            entry = cls._open[spec] = [open_output(spec), 0]
+        entry[1] += 1
+        return entry[0]
+
+    @classmethod
+    def release(cls, spec: str) -> None:
+        """Give the port back; the last user's release sends all-notes-off on every channel and closes it."""
+        entry = cls._open.get(spec)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del cls._open[spec]
+            port = entry[0]
+            try:
+                port.reset()  # all notes off and reset controllers on all 16 channels
+            finally:
+                port.close()
