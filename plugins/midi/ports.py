@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 
 import mido
 
@@ -82,30 +83,37 @@ def _jack_connected(port, source: str, destination: str):
 
 class SharedOutput:
     """One output port shared by several adapters (e.g. cues and an accompaniment on the same synth):
-    opened on first use, closed when the last user releases it."""
+    opened on first use, closed when the last user releases it. Safe to call from any thread; mido's
+    ports serialise `send` themselves."""
 
     _open: dict[str, list] = {}
+    _lock = threading.Lock()
 
     @classmethod
     def acquire(cls, spec: str):
-        """The port for `spec`, opening it if no one holds it yet."""
-        entry = cls._open.get(spec)
-        if entry is None:
-            entry = cls._open[spec] = [open_output(spec), 0]
-        entry[1] += 1
-        return entry[0]
+        """The port for `spec`, opening it if no one holds it yet (SheetsyncError if it cannot be opened)."""
+        with cls._lock:
+            entry = cls._open.get(spec)
+            if entry is None:
+                entry = cls._open[spec] = [open_output(spec), 0]
+            entry[1] += 1
+            return entry[0]
 
     @classmethod
     def release(cls, spec: str) -> None:
         """Give the port back; the last user's release sends all-notes-off on every channel and closes it."""
-        entry = cls._open.get(spec)
-        if entry is None:
-            return
-        entry[1] -= 1
-        if entry[1] <= 0:
+        with cls._lock:
+            entry = cls._open.get(spec)
+            if entry is None:
+                return
+            entry[1] -= 1
+            if entry[1] > 0:
+                return
             del cls._open[spec]
-            port = entry[0]
-            try:
-                port.reset()  # all notes off and reset controllers on all 16 channels
-            finally:
-                port.close()
+        port = entry[0]
+        try:
+            port.reset()  # all notes off and reset controllers on all 16 channels
+        except Exception:  # a port whose device vanished still has to be closed
+            pass
+        finally:
+            port.close()
