@@ -56,9 +56,9 @@ def sheetsync_session_start(session):
     if "settings" not in _state:
         return
     spec, accompaniment, bar_map, confidence = _state["settings"]
-    port = SharedOutput.acquire(spec)
     _state["port"] = spec
-    _state["player"] = player = Player(accompaniment, port, bar_map, min_confidence=confidence)
+    _state["player"] = player = Player(accompaniment, lambda: SharedOutput.acquire(spec), bar_map,
+                                       min_confidence=confidence)
     player.start()
 
 
@@ -76,9 +76,10 @@ def sheetsync_session_end(session, reason):
 
     player = _state.pop("player", None)
     spec = _state.pop("port", None)
+    if player is None:
+        return
     try:
-        if player is not None:
-            player.stop()
+        player.stop()
     finally:
-        if spec is not None:
+        if player.port is not None:
             SharedOutput.release(spec)

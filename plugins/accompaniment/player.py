@@ -23,15 +23,20 @@ from sheetsync_accompaniment.midifile import Accompaniment
 from sheetsync_accompaniment.soloist import Soloist
 
 log = logging.getLogger(__name__)
+RETRY = 2.0  # seconds between attempts to open a port that is not there
 NOTE_OFF, CONTROL, NOTE_ON = 0, 1, 2  # order of events at the same tick: offs first, so repeated notes sound
 
 
 class Player:
-    """Plays `accompaniment` on `port` in step with the positions given to `feed`."""
+    """Plays `accompaniment` in step with the positions given to `feed`, on the port `connect()` opens
+    (tried again every `RETRY` seconds while it fails)."""
 
-    def __init__(self, accompaniment: Accompaniment, port, bar_map: BarMap | None = None, min_confidence: float = 0.0,
-                 settle: float = 0.2, lead: float = 0.05, release_after: float = 6.0, tick: float = 0.02):
-        self.accompaniment, self.port = accompaniment, port
+    def __init__(self, accompaniment: Accompaniment, connect, bar_map: BarMap | None = None,
+                 min_confidence: float = 0.0, settle: float = 0.2, lead: float = 0.05, release_after: float = 6.0,
+                 tick: float = 0.02):
+        self.accompaniment, self.connect = accompaniment, connect
+        self.port = None
+        self.next_connect = 0.0
         self.bar_map = bar_map or BarMap()
         self.min_confidence = min_confidence
         self.settle, self.lead_ticks = settle, lead * accompaniment.ticks_per_beat
@@ -51,6 +56,8 @@ class Player:
         self.thread = threading.Thread(target=self._run, name="sheetsync-accompaniment", daemon=True)
 
     def start(self) -> None:
+        """Open the port (or plan to retry) and start the thread."""
+        self._connect(time.monotonic())
         self.thread.start()
 
     def feed(self, arrived: float, measure_position: float | None, tempo: float | None, confidence: float) -> None:
@@ -69,6 +76,8 @@ class Player:
     def _run(self) -> None:
         last = time.monotonic()
         while not self.stopping:
+            if self.port is None and last >= self.next_connect:
+                self._connect(last)
             self._read_inbox()
             now = time.monotonic()
             self._advance(now, now - last)
@@ -150,7 +159,18 @@ class Player:
             self._send(mido.Message("note_off", channel=channel, note=note))
         self.sounding.clear()
 
+    def _connect(self, now: float) -> None:
+        try:
+            self.port = self.connect()
+        except Exception as error:  # e.g. the synth is not started yet: keep time, try again
+            if not self.send_failed:
+                log.warning("accompaniment: %s; trying again every %.0f s", error, RETRY)
+            self.send_failed = True
+            self.next_connect = now + RETRY
+
     def _send(self, message) -> None:
+        if self.port is None:
+            return
         try:
             self.port.send(message)
             self.send_failed = False

@@ -109,7 +109,8 @@ def test_segments_play_repeats_and_leave_gaps_silent():
     ({"segment": [{"score": [1, 2]}]}, "segment 1: missing bar"),
     ({"segment": [{"score": [3, 2], "bar": 1}]}, "segment 1: score must be \\[first, last\\]"),
     ({"segment": [{"score": [1, 2], "bar": 0}]}, "segment 1: bar must be"),
-    ({"segment": [{"score": [1, 4], "bar": 1}, {"score": [4, 6], "bar": 1}]}, "segments score = .1, 4. and .4, 6. overlap"),
+    ({"segment": [{"score": [1, 4], "bar": 1}, {"score": [4, 6], "bar": 1}]},
+     "segments score = .1, 4. and .4, 6. overlap"),
 ])
 def test_bad_maps_say_what_is_wrong(table, message):
     with pytest.raises(SheetsyncError, match=f"map.toml: {message}"):
@@ -251,3 +252,32 @@ def test_accompaniment_relocates_after_a_jump_back(tmp_path, receiver):
     assert [beat for _, beat in after] == list(range(2, 2 + len(after)))
     cut = [t - start for t, note in receiver[1].note_offs() if note == synthetic.FIRST_PITCH + 8]
     assert 4.0 < cut[0] < 4.25  # the note sounding at the jump stopped when re-located (not at its end)
+
+
+def test_a_missing_port_is_retried_and_never_stops_the_session(tmp_path, jack_server, caplog):
+    from sheetsync_midi.ports import open_input
+
+    name = f"late-{uuid.uuid4().hex[:6]}"
+    threads = set(threading.enumerate())
+    late = {}
+
+    def open_receiver_later():
+        time.sleep(1.0)  # the synth starts a second after the performance
+        late["port"] = port = open_input(f"virtual:{name}", client=f"receiver-{name}")
+        late["recorder"] = synthetic.Recorder(port)
+
+    opener = threading.Thread(target=open_receiver_later)
+    opener.start()
+    try:
+        performance = synthetic.Performance([(0, 120), (8, 120)], 4.4)
+        synthetic.play_session(synthetic_file(tmp_path), name, performance)
+        opener.join()
+        time.sleep(0.3)
+        beats = [note - synthetic.FIRST_PITCH for t, note in late["recorder"].note_ons()]
+    finally:
+        opener.join()
+        if "port" in late:
+            late["port"].close()
+    assert sum("trying again" in r.getMessage() for r in caplog.records) == 1  # logged once
+    assert beats and beats == list(range(beats[0], 9)) and beats[0] <= 6  # playing once the port is there
+    assert set(threading.enumerate()) == threads
