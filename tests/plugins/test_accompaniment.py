@@ -77,6 +77,16 @@ def test_a_file_without_notes_is_refused(tmp_path):
         midifile.load(path)
 
 
+def test_the_shipped_example_accompanies_the_example_chorale():
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "examples" / "bach-bwv40.6-accompaniment.mid"
+    song = midifile.load(path)
+    assert song.bars == 16 and path.stat().st_size < 50_000  # the chorale's 16 measures of 4/4
+    assert {n.channel for n in song.notes} == {0, 1, 2}
+    assert sum(n.start == 0 for n in song.notes) == 3  # alto, tenor and bass start together
+
+
 # --- the bar map -------------------------------------------------------------------------------------------
 
 def test_default_map_counts_measures_and_offset_shifts_them():
