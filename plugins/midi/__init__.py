@@ -35,7 +35,7 @@ class MidiAdapter:
     def position(self, position) -> None:
         if self.sender is None:
             return
-        actions = [] if self.cues is None else self.cues.update(measure_position(position), position.progress)
+        actions = [] if self.cues is None else self.cues.update(position.measure_position, position.progress)
         for controller in self.controllers:
             actions.extend(cuefile.Action(message) for message in controller.messages(position))
         self.sender.send(actions)
@@ -47,14 +47,6 @@ class MidiAdapter:
             self.sender.send(self.cues.release_all())
         self.sender.close()
         self.sender = None
-
-
-def measure_position(position) -> float | None:
-    """The measure and the fraction of it played (the printed measure where the field is not there)."""
-    value = getattr(position, "measure_position", None)
-    if value is None and not hasattr(position, "measure_position") and position.measure is not None:
-        return float(position.measure)
-    return value
 
 
 @hookimpl
