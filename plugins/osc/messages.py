@@ -15,11 +15,11 @@ STATES = ("following", "lost", "stopped", "end")
 # suffix -> (type tags, argument names), the table of the README
 ADDRESSES = {
     "position": ("iiffifff", "page system x y measure confidence progress measure_position"),
-    "time": ("f", "seconds"),
     "page": ("ii", "page early"),
     "measure": ("i", "measure"),
     "tempo": ("f", "measures_per_minute"),
     "state": ("s", "state"),
+    "time": ("f", "seconds"),
 }
 CONTROLS = ("start", "stop", "reset", "page")
 
