@@ -19,7 +19,8 @@ class Position:
     measure: int | None
     progress: float
     confidence: float
-    tempo: float | None = None
+    tempo: float | None = None  # measures per minute, estimated from recent positions
+    measure_position: float | None = None  # the measure plus the fraction of it played: 12.4 is 40% into bar 12
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -32,6 +32,8 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--variant", choices=("CB", "FB", "NTC"), default="CB",
                         help="audio path: CB conv+LSTM (default), FB one frame+LSTM, NTC conv without LSTM")
     parser.add_argument("--tiny", action="store_true", help="a tiny network (for tests and smoke runs)")
+    parser.add_argument("--page-height", type=int, metavar="PIXELS",
+                        help="page height the network reads (default 200; the paper's 400 costs about 3x more)")
     parser.add_argument("--batch", type=int, default=4, help="parallel streams per step (default 4)")
     parser.add_argument("--length", type=int, default=16, help="frames per chunk (default 16)")
     parser.add_argument("--unet-frames", type=int, default=4, help="frames per chunk the U-Net draws (default 4)")

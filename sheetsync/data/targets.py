@@ -14,7 +14,7 @@ import numpy as np
 
 from sheetsync.audio.features import FPS
 
-BAND_WIDTH = 10.0  # model pixels, as in the paper
+BAND_WIDTH = 10.0  # model pixels at the paper's page height (400), as in the paper
 
 
 @dataclass(frozen=True)
@@ -79,3 +79,10 @@ def band_masks(x: np.ndarray, y0: np.ndarray, y1: np.ndarray, shape: tuple[int, 
     inside_x = (cols >= np.round(x - width / 2)) & (cols < np.round(x + width / 2))
     inside_y = (rows >= np.floor(np.asarray(y0))[:, None, None]) & (rows <= np.ceil(np.asarray(y1))[:, None, None])
     return (inside_x & inside_y).astype(np.float32)
+
+
+def band_width(model_height: int) -> float:
+    """The target band's width in model pixels for pages `model_height` high (as wide on paper as the paper's)."""
+    from sheetsync.score.images import MODEL_PAGE_HEIGHT
+
+    return BAND_WIDTH * model_height / MODEL_PAGE_HEIGHT

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from sheetsync.audio.features import FPS, spectrogram
-from sheetsync.data.targets import band_masks, onset_groups, track
+from sheetsync.data.targets import band_masks, band_width, onset_groups, track
 from sheetsync.evaluate.metrics import TOLERANCES, Totals, centre_of_mass, nearest_system, score_time
 from sheetsync.score.images import model_scale
 from sheetsync.score.load import Score
@@ -37,10 +37,10 @@ def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu") -> Totals
             continue
         probabilities = tracker.maps[page] >= 0.5
         true_page = int(truth.page[frame])
-        scale = model_scale(pages[true_page].shape[0])
+        scale = model_scale(pages[true_page].shape[0], model.config.page_height)
         box = piece.systems[truth.system[frame]].bbox
         target = band_masks(np.array([truth.x[frame] * scale]), np.array([box[1] * scale]), np.array([box[3] * scale]),
-                            _model_shape(pages[true_page], scale))[0]
+                            _model_shape(pages[true_page], scale), band_width(model.config.page_height))[0]
         totals.frames += 1
         totals.actual += float(target.sum())
         totals.predicted += float(probabilities.sum())

@@ -38,6 +38,7 @@ Training with truncated back-propagation over parallel streams:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -68,6 +69,8 @@ class ScoreFollower(nn.Module):
         self.unet = ConditionedUNet(config)
         self.channels_last = False
         initialise(self)
+        if config.output_prior > 0:
+            nn.init.constant_(self.unet.out.bias, math.log(config.output_prior / (1 - config.output_prior)))
 
     def set_normalisation(self, mean, std) -> None:
         """Per-bin mean and std (n_bins,) of the training spectrograms; stored with the weights."""

@@ -35,6 +35,17 @@ def read_map(probabilities: np.ndarray, threshold: float = 0.5) -> MapReading:
 
 
 @dataclass(frozen=True)
+class Location:
+    """A point's place in the score: 1-based system on its page (0: none), measure, fractional measure
+    position (None where the system has no barlines) and progress 0-1 through the piece."""
+
+    system: int
+    measure: int | None
+    measure_position: float | None
+    progress: float
+
+
+@dataclass(frozen=True)
 class ScoreMap:
     """Reading order of a whole score: systems per page and barlines, for system, measure and progress."""
 
@@ -50,16 +61,24 @@ class ScoreMap:
     def first_measure(self, page: int) -> int:
         return 1 + sum(len(s.barlines) for layout in self.layouts[:page] for s in layout.systems)
 
-    def locate(self, page: int, x: float, y: float) -> tuple[int, int | None, float]:
-        """(1-based system on the page, 1-based measure or None, progress 0-1) of a point in page pixels."""
+    def locate(self, page: int, x: float, y: float) -> Location:
+        """Where a point (page pixels) is in the score: system, measure and progress in reading order."""
         layout = self.layouts[page]
         index = layout.system_at(x, y)
         if index < 0:
-            return 0, None, page / max(len(self.layouts), 1)
+            return Location(0, None, None, page / max(len(self.layouts), 1))
         system = layout.systems[index]
-        measure = self.first_measure(page) + sum(len(s.barlines) for s in layout.systems[:index])
-        measure += sum(1 for b in system.barlines if b < x)
         x0, _, x1, _ = system.bbox
         within = float(np.clip((x - x0) / max(x1 - x0, 1.0), 0.0, 1.0))
         progress = (self.first_system(page) + index + within) / max(self.total_systems, 1)
-        return index + 1, measure, progress
+        if not system.barlines:
+            return Location(index + 1, None, None, progress)
+        passed = sum(1 for b in system.barlines if b < x)
+        measure = self.first_measure(page) + sum(len(s.barlines) for s in layout.systems[:index]) + passed
+        bounds = (x0, *system.barlines)
+        if passed >= len(system.barlines):
+            bounds = (*bounds, x1)
+            passed = len(bounds) - 2
+        left, right = bounds[passed], bounds[passed + 1]
+        fraction = float(np.clip((x - left) / max(right - left, 1.0), 0.0, 0.999))
+        return Location(index + 1, measure, measure + fraction, progress)

@@ -22,6 +22,7 @@ from sheetsync.score.images import model_scale, to_model_page
 from sheetsync.score.layout import detect_layout
 from sheetsync.score.load import Score
 from sheetsync.tracking.position import MapReading, ScoreMap, read_map
+from sheetsync.tracking.tempo import TempoEstimator
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,9 @@ class Tracker:
         self.model, self.score, self.settings, self.device = model, score, settings, torch.device(device)
         if self.device.type == "cpu":
             model.use_channels_last()  # about 30% faster convolutions on a CPU
-        self.scales = [model_scale(page.shape[0]) for page in score.pages]
-        self.caches = [model.prepare_page(torch.from_numpy(to_model_page(page)).to(self.device))
+        height = model.config.page_height
+        self.scales = [model_scale(page.shape[0], height) for page in score.pages]
+        self.caches = [model.prepare_page(torch.from_numpy(to_model_page(page, height)).to(self.device))
                        for page in score.pages]
         self.score_map = ScoreMap(tuple(detect_layout(page) for page in score.pages))
         self.context = model.config.frames_in
@@ -54,12 +56,14 @@ class Tracker:
         self.frame = 0
         self.confidence = 1.0
         self.system_index = 0
+        self.tempo = TempoEstimator()
         self._challenger: tuple[int, int] | None = None
 
     def go_to_page(self, page: int) -> None:
         """Force the current page (0-based), keeping what was heard."""
         self.page = int(np.clip(page, 0, len(self.caches) - 1))
         self._challenger = None
+        self.tempo.reset()
 
     def push_audio(self, samples: np.ndarray) -> list[Position]:
         """Positions for every frame the new audio completes."""
@@ -115,9 +119,12 @@ class Tracker:
         page_image = self.score.pages[self.page]
         scale = self.scales[self.page]
         x, y = reading.x / scale, reading.y / scale
-        system, measure, progress = self.score_map.locate(self.page, x, y)
-        self.system_index = max(system - 1, 0)
-        return Position(time=self.frame / FPS, frame=self.frame, page=self.page + 1,
+        where = self.score_map.locate(self.page, x, y)
+        self.system_index = max(where.system - 1, 0)
+        time = self.frame / FPS
+        return Position(time=time, frame=self.frame, page=self.page + 1,
                         x=float(np.clip(x / page_image.shape[1], 0, 1)),
                         y=float(np.clip(y / page_image.shape[0], 0, 1)),
-                        system=system, measure=measure, progress=progress, confidence=reading.confidence)
+                        system=where.system, measure=where.measure, progress=where.progress,
+                        confidence=reading.confidence, tempo=self.tempo.update(time, where.measure_position),
+                        measure_position=where.measure_position)

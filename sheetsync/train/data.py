@@ -1,7 +1,8 @@
 """Training data in memory: per piece its spectrogram, model-sized pages and per-frame targets.
 
-Spectrograms and resized pages are cached as .npz files (by piece, keyed on
-the audio and piece.json modification times) so a second run starts at once.
+Spectrograms and resized pages are cached as .npz files (by piece and model
+page height, keyed on the audio and piece.json modification times) so a
+second run starts at once.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from sheetsync.data.format import Dataset, read_page_image
-from sheetsync.data.targets import band_masks, track
-from sheetsync.score.images import model_scale, to_model_page
+from sheetsync.data.targets import band_masks, band_width, track
+from sheetsync.score.images import MODEL_PAGE_HEIGHT, model_scale, to_model_page
 
 
 @dataclass
@@ -28,26 +29,25 @@ class PieceTensors:
     x: np.ndarray  # (frames,) float32
     y0: np.ndarray  # (frames,) float32, the system's top
     y1: np.ndarray  # (frames,) float32, the system's bottom
+    band: float = band_width(MODEL_PAGE_HEIGHT)  # the target band's width in model pixels
 
     def __len__(self) -> int:
         return len(self.page)
 
 
-def load_piece_tensors(dataset: Dataset, piece_id: str, cache: Path | None = None) -> PieceTensors:
-    """Read (or compute and cache) one piece's training tensors."""
+def load_piece_tensors(dataset: Dataset, piece_id: str, cache: Path | None = None,
+                       page_height: int = MODEL_PAGE_HEIGHT) -> PieceTensors:
+    """Read (or compute and cache) one piece's training tensors, pages `page_height` model pixels high."""
     piece = dataset.load_piece(piece_id)
     folder = dataset.piece_dir(piece_id)
-    cached = _cache_path(cache, folder, piece.audio) if cache else None
+    cached = _cache_path(cache, folder, piece.audio, page_height) if cache else None
     if cached is not None and cached.exists():
         with np.load(cached) as stored:
             spectrogram = stored["spectrogram"]
             pages = [stored[f"page{i}"] for i in range(len(piece.pages))]
     else:
-        from sheetsync.audio.features import spectrogram as compute
-        from sheetsync.audio.io import load_audio
-
-        spectrogram = compute(load_audio(folder / piece.audio)).astype(np.float16)
-        pages = [np.round(to_model_page(read_page_image(folder / p.image)) * 255).astype(np.uint8)
+        spectrogram = _spectrogram(folder, piece.audio, cache)
+        pages = [np.round(to_model_page(read_page_image(folder / p.image), page_height) * 255).astype(np.uint8)
                  for p in piece.pages]
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
@@ -55,19 +55,34 @@ def load_piece_tensors(dataset: Dataset, piece_id: str, cache: Path | None = Non
             np.savez(temporary, spectrogram=spectrogram, **{f"page{i}": p for i, p in enumerate(pages)})
             temporary.replace(cached)
     truth = track(piece, len(spectrogram))
-    scales = np.array([model_scale(p.height) for p in piece.pages])
+    scales = np.array([model_scale(p.height, page_height) for p in piece.pages])
     boxes = np.array([s.bbox for s in piece.systems], dtype=np.float32)
     system = np.maximum(truth.system, 0)
     scale = scales[np.maximum(truth.page, 0)]
     return PieceTensors(
         id=piece_id, spectrogram=spectrogram, pages=pages, page=truth.page.astype(np.int16),
         x=np.nan_to_num(truth.x * scale).astype(np.float32),
-        y0=(boxes[system, 1] * scale).astype(np.float32), y1=(boxes[system, 3] * scale).astype(np.float32))
+        y0=(boxes[system, 1] * scale).astype(np.float32), y1=(boxes[system, 3] * scale).astype(np.float32),
+        band=band_width(page_height))
 
 
-def _cache_path(cache: Path, folder: Path, audio: str) -> Path:
+def _spectrogram(folder: Path, audio: str, cache: Path | None) -> np.ndarray:
+    """The piece's spectrogram, from a cache file of another page height when there is one."""
+    if cache is not None:
+        stem = _cache_path(cache, folder, audio, MODEL_PAGE_HEIGHT).name.removesuffix(".npz")
+        for other in cache.glob(f"{stem}*.npz"):
+            with np.load(other) as stored:
+                return stored["spectrogram"]
+    from sheetsync.audio.features import spectrogram as compute
+    from sheetsync.audio.io import load_audio
+
+    return compute(load_audio(folder / audio)).astype(np.float16)
+
+
+def _cache_path(cache: Path, folder: Path, audio: str, page_height: int) -> Path:
     stamp = f"{folder.resolve()}:{(folder / audio).stat().st_mtime_ns}:{(folder / 'piece.json').stat().st_mtime_ns}"
-    return cache / f"{folder.name}-{hashlib.sha1(stamp.encode()).hexdigest()[:12]}.npz"
+    height = "" if page_height == MODEL_PAGE_HEIGHT else f"-h{page_height}"
+    return cache / f"{folder.name}-{hashlib.sha1(stamp.encode()).hexdigest()[:12]}{height}.npz"
 
 
 def spectrogram_statistics(pieces: list[PieceTensors]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,4 +103,4 @@ def windows(spectrogram: np.ndarray, frames: np.ndarray, context: int) -> np.nda
 def target_masks(piece: PieceTensors, frames: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """(len(frames), H, W) target masks of a piece's frames (empty before the first onset)."""
     x = np.where(piece.page[frames] >= 0, piece.x[frames], np.nan)
-    return band_masks(x, piece.y0[frames], piece.y1[frames], shape)
+    return band_masks(x, piece.y0[frames], piece.y1[frames], shape, piece.band)

@@ -27,7 +27,7 @@ import torch
 from sheetsync.devices import select_device
 from sheetsync.errors import SheetsyncError
 from sheetsync.model import checkpoint
-from sheetsync.model.config import TINY, ModelConfig
+from sheetsync.model.config import DEFAULT, TINY, ModelConfig
 from sheetsync.model.network import ScoreFollower
 from sheetsync.train import distributed, state as saved_state
 from sheetsync.train.augment import AudioAugment, augment_pages
@@ -44,7 +44,7 @@ class TrainSettings:
 
     data: str
     out: str
-    model: dict = field(default_factory=lambda: ModelConfig().to_dict())
+    model: dict = field(default_factory=lambda: DEFAULT.to_dict())
     batch: int = 4
     length: int = 16
     unet_frames: int = 4
@@ -70,8 +70,9 @@ class TrainSettings:
 
 
 def settings_from_args(args) -> TrainSettings:
-    config = TINY if args.tiny else ModelConfig()
-    config = ModelConfig(**{**config.__dict__, "variant": args.variant})
+    config = (TINY if args.tiny else DEFAULT).replace(variant=args.variant)
+    if args.page_height:
+        config = config.replace(page_height=args.page_height)
     return TrainSettings(data=str(Path(args.data).resolve()), out=str(Path(args.out)), model=config.to_dict(),
                          batch=args.batch, length=args.length, unet_frames=args.unet_frames, lr=args.lr,
                          epoch_steps=args.epoch_steps, max_epochs=args.max_epochs, seed=args.seed,
@@ -162,7 +163,7 @@ class _Trainer:
         cache = Path(self.settings.data) / ".cache"
         if not os.access(Path(self.settings.data), os.W_OK):
             cache = self.out / "cache"
-        load = partial(load_piece_tensors, dataset, cache=cache)
+        load = partial(load_piece_tensors, dataset, cache=cache, page_height=self.config.page_height)
         workers = min(os.cpu_count() or 1, 8) if len(ids) > 16 else 1
         with get_context("spawn").Pool(workers) if workers > 1 else nullcontext() as pool:
             loaded = pool.imap(load, ids, chunksize=4) if pool else map(load, ids)

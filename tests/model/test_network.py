@@ -202,3 +202,11 @@ def test_a_few_adam_steps_fit_a_fixed_target():
         optimiser.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_output_prior_sets_the_starting_probability():
+    from sheetsync.model.config import TINY
+
+    model = ScoreFollower(TINY.replace(output_prior=0.02))
+    assert torch.sigmoid(model.unet.out.bias).item() == pytest.approx(0.02)
+    assert ScoreFollower(TINY).unet.out.bias.item() == 0.0  # the paper's zero bias

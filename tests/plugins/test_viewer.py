@@ -153,6 +153,22 @@ def test_busy_port_and_bad_lookahead_are_clear_errors():
         configure("--viewer", "0", "--viewer-lookahead", "-1")
 
 
+def test_follow_with_viewer_on_the_command_line(two_pages, tiny_checkpoint, tmp_path, capsys):  # noqa: F811
+    import soundfile
+    import sheetsync_viewer
+    from sheetsync.cli import main
+
+    before = set(threading.enumerate())
+    score, opening = two_pages
+    samples, rate = soundfile.read(opening)
+    audio = tmp_path / "short.flac"
+    soundfile.write(audio, samples[: rate // 2], rate)  # half a second: the model is slow on a busy CPU
+    assert main(["follow", str(score), "--audio", str(audio), "--checkpoint", str(tiny_checkpoint), "--quiet",
+                 "--viewer", "0", "--viewer-layout", "single", "--viewer-lookahead", "2"]) == 0
+    assert "sheetsync: viewer at http://127.0.0.1:" in capsys.readouterr().err
+    assert sheetsync_viewer._viewer is None and set(threading.enumerate()) == before
+
+
 # --- page turning ---------------------------------------------------------------------------------------------
 
 
@@ -391,9 +407,9 @@ def test_chromium_follows_the_marker_turns_the_page_and_sends_keys(two_pages, ti
         wait_for(lambda: shown_pages() == [str(wanted)], message="the hand-turned page")
         browser.find_element(By.TAG_NAME, "body").send_keys("r")
         wait_for(lambda: ("page", wanted) in control.asked, message="the re-sync key at the Control")
-        control.stop()
     finally:
-        engine_thread.join(30)
+        control.stop()
+        engine_thread.join(60)
         browser.quit()
     assert outcome["reason"] == "stopped"
     assert not engine_thread.is_alive()

@@ -41,9 +41,14 @@ def test_measures_and_progress_in_reading_order(built_dataset):
     layouts = tuple(detect_layout(read_page_image(dataset.piece_dir("long-v1") / p.image)) for p in piece.pages)
     score_map = ScoreMap(layouts)
     first = layouts[0].systems[0]
-    system, measure, progress = score_map.locate(0, first.bbox[0] + 1, (first.bbox[1] + first.bbox[3]) / 2)
-    assert (system, measure) == (1, 1) and progress == pytest.approx(0, abs=0.01)
+    middle = (first.bbox[1] + first.bbox[3]) / 2
+    start = score_map.locate(0, first.bbox[0] + 1, middle)
+    assert (start.system, start.measure) == (1, 1) and start.progress == pytest.approx(0, abs=0.01)
+    assert start.measure_position == pytest.approx(1.0, abs=0.01)
+    second_bar = (first.barlines[0] + first.barlines[1]) / 2  # halfway through the second measure
+    assert score_map.locate(0, second_bar, middle).measure_position == pytest.approx(2.5, abs=0.01)
     last_page = layouts[-1]
     final = last_page.systems[-1]
-    system, measure, progress = score_map.locate(len(layouts) - 1, final.bbox[2] - 1, final.bbox[3])
-    assert system == len(last_page.systems) and measure == 70 and progress == pytest.approx(1, abs=0.01)
+    end = score_map.locate(len(layouts) - 1, final.bbox[2] - 1, final.bbox[3])
+    assert end.system == len(last_page.systems) and end.measure == 70 and end.progress == pytest.approx(1, abs=0.01)
+    assert 70 < end.measure_position < 71

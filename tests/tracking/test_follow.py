@@ -52,7 +52,7 @@ def test_follow_writes_a_position_per_frame(tmp_path, two_pages, tiny_checkpoint
     assert len(positions) == frames
     assert [p["frame"] for p in positions] == list(range(frames))
     assert set(positions[0]) == {"time", "frame", "page", "x", "y", "system", "measure", "progress", "confidence",
-                                 "tempo"}
+                                 "tempo", "measure_position"}
     assert all(0 <= p["x"] <= 1 and 0 <= p["y"] <= 1 and 0 <= p["confidence"] <= 1 for p in positions)
 
 
