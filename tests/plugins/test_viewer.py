@@ -162,7 +162,7 @@ def test_follow_with_viewer_on_the_command_line(two_pages, tiny_checkpoint, tmp_
     score, opening = two_pages
     samples, rate = soundfile.read(opening)
     audio = tmp_path / "short.flac"
-    soundfile.write(audio, samples[: rate // 2], rate)  # half a second: the model is slow on a busy CPU
+    soundfile.write(audio, samples[rate: rate + rate // 2], rate)  # half a second: the model is slow on a busy CPU
     assert main(["follow", str(score), "--audio", str(audio), "--checkpoint", str(tiny_checkpoint), "--quiet",
                  "--viewer", "0", "--viewer-layout", "single", "--viewer-lookahead", "2"]) == 0
     assert "sheetsync: viewer at http://127.0.0.1:" in capsys.readouterr().err

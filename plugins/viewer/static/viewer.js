@@ -72,9 +72,10 @@ function renderPosition() {
   if (!session || !position) return;
   const p = position;
   $("page-number").textContent = p.page;
-  const measure = p.measure_position != null ? p.measure_position.toFixed(1) : p.measure;
+  const measure = p.measure != null ? p.measure : p.measure_position != null ? Math.floor(p.measure_position) : null;
   $("measure").textContent = measure == null ? "–" : measure;
-  $("tempo").textContent = p.tempo == null ? "–" : `${p.tempo.toFixed(0)}/min`;
+  $("tempo").textContent = p.tempo == null ? "–" : p.tempo.toFixed(0);
+  $("tempo-unit").hidden = p.tempo == null;
   const confidence = p.confidence == null ? 0 : p.confidence;
   $("confidence").textContent = confidence.toFixed(2);
   $("confidence-fill").style.width = `${Math.round(confidence * 100)}%`;
