@@ -43,7 +43,3 @@ class Hub:
         with self._condition:
             self._closed = True
             self._condition.notify_all()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import math
 import sys
 import uuid
@@ -16,7 +15,6 @@ from sheetsync_viewer.hub import Hub
 from sheetsync_viewer.server import ActionError, ViewerServer
 from sheetsync_viewer.turner import PageTurner, View
 
-log = logging.getLogger(__name__)
 POSITION_FIELDS = ("time", "frame", "page", "system", "x", "y", "measure", "measure_position", "progress",
                    "confidence", "tempo")
 
