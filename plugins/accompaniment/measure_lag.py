@@ -30,6 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=14.0)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--verbose", action="store_true", help="print every onset's lag")
     parser.add_argument("--report-tempo", action="store_true",
                         help="give Position.tempo (the true tempo) too; default: the adapter estimates it")
     options = parser.parse_args()
@@ -37,7 +38,11 @@ def main() -> int:
     try:
         all_lags = []
         for _ in range(options.runs):
-            all_lags += _one_run(options.seconds, options.report_tempo)
+            lags = _one_run(options.seconds, options.report_tempo)
+            if options.verbose:
+                print(" ".join(f"{lag * 1000:+.0f}" for lag in lags[0]), f"(positions up to {lags[1] * 1000:.0f} ms late)")
+            lags = lags[0]
+            all_lags += lags
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -67,7 +72,7 @@ def _one_run(seconds: float, report_tempo: bool) -> list[float]:
             time.sleep(0.2)
         finally:
             receiver.close()
-    return synthetic.lags(recorder.note_ons(), performance, start)
+    return synthetic.lags(recorder.note_ons(), performance, start), performance.lateness
 
 
 def _start_jack() -> subprocess.Popen:

@@ -47,6 +47,7 @@ class Performance:
     jump: tuple[float, float] | None = None
 
     def __post_init__(self):
+        self.lateness = 0.0  # the latest a position was sent by `perform`, seconds
         self.times = np.arange(0.0, self.duration + STEP, STEP)
         times, bpms = zip(*self.curve)
         speed = np.interp(self.times, times, bpms) / 60 * STEP
@@ -96,6 +97,7 @@ def perform(send, performance: Performance, beats_per_bar: int = 4, fps: float =
         delay = start + t - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        performance.lateness = max(performance.lateness, time.monotonic() - start - t)
         tempo = performance.bpm_at(t) / beats_per_bar if report_tempo else None
         send(position(t, frame, 1 + performance.beat_at(t) / beats_per_bar, tempo))
         frame += 1
