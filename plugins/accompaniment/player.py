@@ -78,12 +78,17 @@ class Player:
         while not self.stopping:
             if self.port is None and last >= self.next_connect:
                 self._connect(last)
-            self._read_inbox()
             now = time.monotonic()
-            self._advance(now, now - last)
+            self.step(now, now - last)
             last = now
             self.wake.wait(self._sleep(now))
             self.wake.clear()
+
+    def step(self, now: float, elapsed: float) -> None:
+        """Take in the positions that arrived and move the playhead by `elapsed` seconds, sending the
+        events it passes (the thread's work; callable directly with a simulated clock)."""
+        self._read_inbox()
+        self._advance(now, elapsed)
 
     def _read_inbox(self) -> None:
         while self.inbox:

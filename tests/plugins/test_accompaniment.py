@@ -187,6 +187,32 @@ def test_a_jump_is_confirmed_by_consistent_positions_and_a_glitch_is_not():
     assert soloist.now(t + 0.1) == pytest.approx(4.2 * TPB)
 
 
+def test_the_playhead_tracks_a_tempo_curve_on_a_simulated_clock(tmp_path):
+    """The scheduler's own error, without threads or ports: 1 ms steps, exact positions at 20/s."""
+    from sheetsync_accompaniment.player import Player
+
+    class Collect:
+        def __init__(self):
+            self.sent = []
+
+        def send(self, message):
+            self.sent.append((clock, message))
+
+    port = Collect()
+    player = Player(midifile.load(synthetic_file(tmp_path)), lambda: port)
+    player.port = port
+    performance = synthetic.Performance([(0, 100), (4, 132), (7, 132), (12, 84)], 12.0)
+    for step in range(12000):
+        clock = step / 1000
+        if step % 50 == 0:
+            player.feed(clock, 1 + performance.beat_at(clock) / 4, None, 0.9)
+        player.step(clock, 0.001)
+    onsets = [(t, m.note - synthetic.FIRST_PITCH) for t, m in port.sent if m.type == "note_on"]
+    assert [beat for _, beat in onsets] == list(range(24))
+    errors = [abs(t - performance.beat_times(beat)[0]) for t, beat in onsets]
+    assert max(errors) < 0.015, errors  # a tempo estimate over 1 s trails a 10 BPM/s ritardando by ~10 ms
+
+
 # --- whole sessions on a JACK MIDI port ------------------------------------------------------------------------
 
 def synthetic_file(folder, beats=60):
