@@ -1,9 +1,11 @@
 """Where the soloist is now and how fast they go, from the follower's positions (in accompaniment ticks).
 
 - Tempo: the least-squares slope of position against arrival time over the last `window` seconds of
-  advancing positions. A stall (no advance for `stall` seconds) starts a fresh window but keeps the tempo
-  from before it, so playing resumes at the old tempo after a fermata. Until there are enough samples the
-  follower's own `Position.tempo` is used, then the MIDI file's tempo.
+  positions (those that fall back a little count too, once the soloist moves on within `stall` seconds,
+  so the follower's jitter averages out). A stall (no advance for `stall` seconds) adds no samples and
+  starts a fresh window, keeping the tempo from before it, so playing resumes at that tempo after a
+  fermata. Until there are enough samples the follower's own `Position.tempo` is used, then the MIDI
+  file's tempo.
 - Now: the furthest position heard, extrapolated at that tempo for at most `hold` seconds (about two
   frames); when positions stop advancing (a fermata, a lost follower) the estimate stops too.
 - Jumps: positions more than `jump` beats from where the soloist should be, `confirm` times in a row and
@@ -29,6 +31,7 @@ class Soloist:
         self.reported: float | None = None  # ticks per second, from Position.tempo
         self.fallback = 0.0  # ticks per second, from the MIDI file
         self._candidates: list[tuple[float, float]] = []
+        self._held: list[tuple[float, float]] = []  # positions not beyond the anchor, since it moved
 
     @property
     def rate(self) -> float:
@@ -61,10 +64,15 @@ class Soloist:
             return self._maybe_jump(t, tick)
         self._candidates.clear()
         if tick > self.anchor[0]:
-            if t - self.anchor[1] > self.stall:
-                self.samples.clear()  # resuming after a stall: measure the tempo afresh
+            if t - self.anchor[1] > self.stall:  # resuming after a stall: measure the tempo afresh
+                self.samples.clear()
+            else:  # the positions that fell back a little were the follower's jitter: they count
+                self.samples.extend(self._held)
+            self._held.clear()
             self.anchor = (tick, t)
             self._sample(t, tick)
+        elif t - self.anchor[1] <= self.stall:
+            self._held.append((t, tick))  # jitter or the start of a stall: decided when it moves on
         return None
 
     def _maybe_jump(self, t: float, tick: float) -> float | None:
@@ -81,6 +89,7 @@ class Soloist:
     def _restart(self, t: float, tick: float) -> None:
         self.anchor = (tick, t)
         self.samples.clear()
+        self._held.clear()
         self._candidates.clear()
         self._sample(t, tick)
 

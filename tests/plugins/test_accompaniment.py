@@ -166,6 +166,18 @@ def test_tempo_is_estimated_from_the_positions():
     assert soloist.rate == pytest.approx(TPB * 1.5, rel=0.01)
 
 
+def test_jitter_back_and_forth_averages_out_of_the_tempo():
+    import random
+
+    rng = random.Random(1)
+    soloist = Soloist(TPB)
+    for frame in range(60):  # 3 s at 90 BPM, each position off by up to a tenth of a beat either way
+        t = frame * 0.05
+        soloist.update(t, (1.5 * t + rng.uniform(-0.1, 0.1)) * TPB)
+    assert soloist.rate == pytest.approx(TPB * 1.5, rel=0.05)
+    assert soloist.now(3.0) == pytest.approx(4.5 * TPB, abs=0.2 * TPB)
+
+
 def test_a_stall_stops_the_soloist_and_keeps_the_tempo():
     soloist = Soloist(TPB, hold=0.1)
     t, beat = feed(soloist, 120, 2.0)
