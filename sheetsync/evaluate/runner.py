@@ -13,8 +13,12 @@ from sheetsync.score.images import model_scale
 from sheetsync.score.load import Score
 
 
-def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu") -> Totals:
-    """Follow one piece frame by frame (pages decided by the follower) and count against the truth."""
+def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu", follower=None) -> Totals:
+    """Follow one piece frame by frame (pages decided by the follower) and count against the truth.
+
+    follower: what to measure instead of the model's Tracker: a callable (score, piece) -> an object with
+        `step(frame) -> Position` and `maps` (this frame's probability maps by 0-based page, model pixels).
+    """
     from sheetsync.audio.io import load_audio
     from sheetsync.data.format import read_page_image
     from sheetsync.tracking.tracker import Tracker
@@ -22,7 +26,8 @@ def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu") -> Totals
     piece = dataset.load_piece(piece_id)
     folder = dataset.piece_dir(piece_id)
     pages = [read_page_image(folder / p.image) for p in piece.pages]
-    tracker = Tracker(model, Score(piece.title, pages, [str(folder)], None), device=device)
+    score = Score(piece.title, pages, [str(folder)], None)
+    tracker = follower(score, piece) if follower else Tracker(model, score, device=device)
     features = spectrogram(load_audio(folder / piece.audio))
     truth = track(piece, len(features))
     totals = Totals()
@@ -37,10 +42,11 @@ def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu") -> Totals
             continue
         probabilities = tracker.maps[page] >= 0.5
         true_page = int(truth.page[frame])
-        scale = model_scale(pages[true_page].shape[0], model.config.page_height)
+        height = probabilities.shape[0]  # the model's page height
+        scale = model_scale(pages[true_page].shape[0], height)
         box = piece.systems[truth.system[frame]].bbox
         target = band_masks(np.array([truth.x[frame] * scale]), np.array([box[1] * scale]), np.array([box[3] * scale]),
-                            _model_shape(pages[true_page], scale), band_width(model.config.page_height))[0]
+                            _model_shape(pages[true_page], scale), band_width(height))[0]
         totals.frames += 1
         totals.actual += float(target.sum())
         totals.predicted += float(probabilities.sum())
@@ -53,7 +59,7 @@ def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu") -> Totals
                 totals.errors_cm.append(pixels * 2.54 / piece.pages[true_page].dpi)
     times, _, _ = onset_groups(piece)
     for onset_time in times:
-        frame = min(int(round(onset_time * FPS)), len(predicted_at) - 1)
+        frame = min(int(np.ceil(onset_time * FPS - 1e-9)), len(predicted_at) - 1)  # the first frame it sounds in
         page, x, y = predicted_at[frame]
         system = nearest_system(piece, page, y)
         estimate = score_time(piece, system, x, onset_time) if system >= 0 else float("inf")
