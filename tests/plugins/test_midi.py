@@ -288,6 +288,21 @@ def test_an_absent_port_is_logged_once_and_retried_until_it_appears(jack_server,
     assert midi_threads() == [] and SharedOutput._open == {}
 
 
+def test_a_receiver_that_vanishes_mid_session_never_stops_following(jack_server):
+    receiver = Receiver("vanishing-synth")
+    configure("--midi-out", "vanishing-synth", "--midi-cc", "measure:cc:7")
+    plugin.sheetsync_session_start(session=SESSION)
+    try:
+        for i in range(40):
+            if i == 20:
+                receiver.close()  # the synth quits
+            plugin.sheetsync_position(position=at(measure=1 + i, frame=i))
+            time.sleep(0.01)
+    finally:
+        plugin.sheetsync_session_end(session=SESSION, reason="end")
+    assert midi_threads() == [] and SharedOutput._open == {}
+
+
 def test_options_are_checked_when_configured(tmp_path):
     with pytest.raises(SheetsyncError, match="need --midi-out"):
         configure("--midi-cc", "measure:cc:1")
