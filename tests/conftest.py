@@ -3,6 +3,7 @@ import shutil
 import pytest
 
 from sheetsync.cli import main
+from tests._jack import jack_server  # noqa: F401 (a fixture)
 from tests.data.scores import piano_musicxml
 
 

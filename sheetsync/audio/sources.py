@@ -17,17 +17,38 @@ BLOCK = 1102  # about one frame of audio per block
 
 
 class FileSource:
-    """Blocks of a recording; with `realtime`, paced at the speed it was played."""
+    """Blocks of a recording; with `realtime`, paced at the speed it was played; with `play`, also heard
+    on an output device (the default one, or `output_device`) while it is followed."""
 
-    def __init__(self, path, realtime: bool = False, block: int = BLOCK):
+    def __init__(self, path, realtime: bool = False, block: int = BLOCK, play: bool = False, output_device=None):
         from sheetsync.audio.io import load_audio
 
-        self.path, self.realtime, self.block = str(path), realtime, block
+        self.path, self.realtime, self.block = str(path), realtime or play, block
         self.audio = load_audio(path)
         if not np.any(np.abs(self.audio) > 1e-4):
             raise SheetsyncError(f"audio file '{path}' is silent")
+        self.played = 0
+        self.output = self._open_output(output_device) if play else None
+
+    def _open_output(self, device):
+        import sounddevice
+
+        try:
+            return sounddevice.OutputStream(samplerate=SAMPLE_RATE, channels=1, dtype="float32", device=device,
+                                            callback=self._play)
+        except Exception as error:  # PortAudio reports missing devices in several ways
+            raise SheetsyncError(f"cannot open audio output {device if device is not None else '(default)'} "
+                                 f"to play '{self.path}': {error}") from error
+
+    def _play(self, out, frames, timing, status) -> None:
+        chunk = self.audio[self.played:self.played + frames]
+        out[:len(chunk), 0] = chunk
+        out[len(chunk):, 0] = 0.0
+        self.played += len(chunk)
 
     def blocks(self) -> Iterator[np.ndarray]:
+        if self.output is not None:
+            self.output.start()
         started = time.monotonic()
         for start in range(0, len(self.audio), self.block):
             if self.realtime:
@@ -37,7 +58,12 @@ class FileSource:
             yield self.audio[start:start + self.block]
 
     def close(self) -> None:
-        pass
+        if self.output is not None:
+            deadline = time.monotonic() + 1.0  # let the device play what it was given (its latency)
+            while self.played < len(self.audio) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self.output.stop()
+            self.output.close()
 
 
 class LiveSource:

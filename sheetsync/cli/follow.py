@@ -29,6 +29,8 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--audio", metavar="FILE", help="a recording to follow (default: live input)")
     parser.add_argument("--realtime", action="store_true",
                         help="pace the recording at real speed (default: as fast as possible)")
+    parser.add_argument("--play", action="store_true",
+                        help="play the recording on the default output device while following it (implies --realtime)")
     parser.add_argument("--input-device", metavar="NAME|INDEX", help="live input device (default: the system's)")
     parser.add_argument("--list-devices", action="store_true", help="list the sound devices and exit")
     parser.add_argument("--checkpoint", metavar="PATH", help="model checkpoint (default: the shipped model)")
@@ -46,6 +48,7 @@ def run(args) -> int:
     from sheetsync.engine import Config, Control, Engine, session_for
     from sheetsync.errors import SheetsyncError
     from sheetsync.model import checkpoint
+    from sheetsync.plugins import HookCaller
     from sheetsync.score.load import load_score
     from sheetsync.tracking.tracker import Tracker
 
@@ -61,15 +64,15 @@ def run(args) -> int:
     tracker = Tracker(model, score, device=str(device))
     control = Control()
     config = Config(args, control)
-    manager.hook.sheetsync_configure(config=config)
-    source = manager.hook.sheetsync_audio_source(config=config)
-    if source is None:
-        if args.audio:
-            source = sources.FileSource(args.audio, realtime=args.realtime)
-        else:
-            device_name = int(args.input_device) if (args.input_device or "").isdigit() else args.input_device
-            source = sources.LiveSource(device_name)
-    engine = Engine(manager, tracker, session_for(score, tracker, args.audio or "live input"), control)
+    session = session_for(score, tracker, args.audio or "live input")
+    try:
+        manager.hook.sheetsync_configure(config=config)
+        source = manager.hook.sheetsync_audio_source(config=config) or _built_in_source(args)
+    except BaseException:
+        # Plugins configured so far may hold ports or threads: session_end is their one place to let go.
+        HookCaller(manager).call("sheetsync_session_end", session=session, reason="error")
+        raise
+    engine = Engine(manager, tracker, session, control)
     reason = engine.run(source)
     if engine.latencies:
         import numpy as np
@@ -78,3 +81,17 @@ def run(args) -> int:
         print(f"sheetsync: {reason}: {len(ms)} frames, {np.median(ms):.1f} ms median, "
               f"{np.percentile(ms, 99):.1f} ms p99 per frame on {device}", file=sys.stderr)
     return 0 if reason in ("end", "stopped") else 130 if reason == "interrupted" else 1
+
+
+def _built_in_source(args):
+    """The recording given with --audio, or the live input."""
+    from sheetsync.audio import sources
+
+    if args.audio:
+        return sources.FileSource(args.audio, realtime=args.realtime or args.play, play=args.play)
+    if args.play:
+        from sheetsync.errors import SheetsyncError
+
+        raise SheetsyncError("--play plays a recording: give it with --audio")
+    device_name = int(args.input_device) if (args.input_device or "").isdigit() else args.input_device
+    return sources.LiveSource(device_name)

@@ -217,6 +217,20 @@ def test_custom_plugin_file_with_its_own_option(tmp_path, two_pages, tiny_checkp
     assert code == 0 and int(count.read_text()) == len(positions)
 
 
+def test_plugins_are_released_when_the_audio_cannot_be_opened(tmp_path, two_pages, tiny_checkpoint, capsys):
+    plugin = tmp_path / "ending.py"
+    ended = tmp_path / "ended.txt"
+    plugin.write_text(
+        "from sheetsync import hookimpl\n"
+        "@hookimpl\n"
+        "def sheetsync_session_end(session, reason):\n"
+        f"    open({str(ended)!r}, 'w').write(reason)\n")
+    code = main(["follow", str(two_pages[0]), "--audio", str(tmp_path / "missing.flac"), "--checkpoint",
+                 str(tiny_checkpoint), "-p", str(plugin)])
+    assert code != 0 and "missing.flac" in capsys.readouterr().err
+    assert ended.read_text() == "error"  # session_end ran although following never started
+
+
 def test_plugins_command_lists_builtins_and_options(capsys):
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out

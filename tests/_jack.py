@@ -1,4 +1,4 @@
-"""Shared fixtures for the adapters' tests: a dummy JACK server that carries real MIDI ports."""
+"""A dummy JACK server for tests: real MIDI ports and a sound device without a sound card."""
 
 from __future__ import annotations
 
