@@ -36,6 +36,10 @@ def register(subparsers, manager) -> None:
 def run(args) -> int:
     from sheetsync.benchmark import measure
 
+    if not args.score and not EXAMPLE.exists():
+        from sheetsync.errors import SheetsyncError
+
+        raise SheetsyncError("the example score is not installed with the package: give a score to bench on")
     result = measure(args.score or [EXAMPLE], args.checkpoint, args.device, args.frames, args.warmup)
     print(f"{result['frames']} frames on {result['device']} ({result['threads']} threads), page "
           f"{result['page_size'][1]}x{result['page_size'][0]} px at model resolution")

@@ -1,0 +1,65 @@
+"""How fast the follower recovers when the performer jumps back (a repeat, a restart of a passage).
+
+A performance is cut and spliced: played from the start to `to` seconds, then
+again from `back` seconds to the end. After the splice the truth is the
+original performance's position at the matching time; the follower has
+recovered once its position maps back to within `tolerance` seconds of that
+truth and stays there for `hold` seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sheetsync.audio.features import FPS, SAMPLE_RATE, spectrogram
+from sheetsync.evaluate.metrics import nearest_system, score_time
+from sheetsync.score.load import Score
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """One spliced performance: where it jumped, and seconds until the follower was back (None: never)."""
+
+    piece: str
+    jump_from: float
+    jump_to: float
+    seconds: float | None
+
+
+def measure_recovery(model, dataset, piece_id: str, fraction_from: float = 0.66, fraction_to: float = 0.33,
+                     tolerance: float = 1.0, hold: float = 1.0, device: str = "cpu") -> Recovery:
+    """Follow the spliced performance of one piece and time the recovery after the jump."""
+    from sheetsync.audio.io import load_audio
+    from sheetsync.data.format import read_page_image
+    from sheetsync.tracking.tracker import Tracker
+
+    piece = dataset.load_piece(piece_id)
+    folder = dataset.piece_dir(piece_id)
+    audio = load_audio(folder / piece.audio)
+    duration = len(audio) / SAMPLE_RATE
+    jump_from, jump_to = round(duration * fraction_from, 2), round(duration * fraction_to, 2)
+    spliced = np.concatenate([audio[: int(jump_from * SAMPLE_RATE)], audio[int(jump_to * SAMPLE_RATE):]])
+    pages = [read_page_image(folder / p.image) for p in piece.pages]
+    tracker = Tracker(model, Score(piece.title, pages, [str(folder)], None), device=device)
+    back_at = None
+    held = 0
+    needed = int(round(hold * FPS))
+    for frame, vector in enumerate(spectrogram(spliced)):
+        position = tracker.step(vector)
+        now = frame / FPS
+        if now < jump_from:
+            continue
+        truth = now - jump_from + jump_to
+        page = position.page - 1
+        system = nearest_system(piece, page, position.y * pages[page].shape[0])
+        estimate = score_time(piece, system, position.x * pages[page].shape[1], truth) if system >= 0 else np.inf
+        if abs(estimate - truth) <= tolerance:
+            back_at = now if held == 0 else back_at
+            held += 1
+            if held >= needed:
+                return Recovery(piece_id, jump_from, jump_to, round(back_at - jump_from, 3))
+        else:
+            held = 0
+    return Recovery(piece_id, jump_from, jump_to, None)
