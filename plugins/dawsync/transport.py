@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MIN_BPM, MAX_BPM = 20.0, 400.0  # what DAWs accept; a slower "tempo" is a performer holding still
+
 
 @dataclass
 class Steering:
@@ -28,9 +30,10 @@ class Steering:
         return max(0.0, (position.measure_position - 1.0) * self.beats_per_measure)
 
     def tempo(self, position) -> float | None:
-        """The performer's tempo in BPM (quarter notes per minute); the last known one while there is none."""
+        """The performer's tempo in BPM (quarter notes per minute, kept within MIN_BPM-MAX_BPM); the last known
+        one while there is none."""
         if position.tempo is not None and position.tempo > 0:
-            self.bpm = position.tempo * self.beats_per_measure
+            self.bpm = min(MAX_BPM, max(MIN_BPM, position.tempo * self.beats_per_measure))
         return self.bpm
 
     def is_jump(self, performer_beat: float, daw_beat: float) -> bool:
@@ -40,4 +43,5 @@ class Steering:
     def bend(self, bpm: float, performer_beat: float, daw_beat: float) -> float:
         """The tempo to give the DAW so that it closes the gap to the performer smoothly."""
         correction = (performer_beat - daw_beat) * 60.0 / self.catch_up_seconds
-        return min(bpm * (1 + self.max_bend), max(bpm * (1 - self.max_bend), bpm + correction))
+        bent = min(bpm * (1 + self.max_bend), max(bpm * (1 - self.max_bend), bpm + correction))
+        return min(MAX_BPM, max(MIN_BPM, bent))

@@ -62,6 +62,7 @@ def test_steering_turns_measures_into_quarter_beats_and_bends_within_limits():
     assert steering.bend(60, 12.0, 10.0) == pytest.approx(66)  # at most 10 % faster
     assert steering.is_jump(10.0, 13.5) and not steering.is_jump(10.0, 12.5)
     assert steering.beat(at(None, 20)) is None and steering.beat(at(0.5, 20)) == 0  # a pickup counts as 0
+    assert steering.tempo(at(5.5, 0.02)) == 20 and steering.tempo(at(5.5, 1000)) == 400  # what DAWs accept
 
 
 # ---- MIDI clock through a JACK port ----
