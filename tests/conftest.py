@@ -24,3 +24,28 @@ def built_dataset(tmp_path_factory):
 def dataset_copy(built_dataset, tmp_path):
     """A private copy of the built dataset that a test may break."""
     return shutil.copytree(built_dataset, tmp_path / "set")
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """A randomly initialised tiny model saved as a checkpoint (the engine's tests need a model, not a good one)."""
+    import torch
+
+    from sheetsync.model import checkpoint
+    from sheetsync.model.config import TINY
+    from sheetsync.model.network import ScoreFollower
+
+    torch.manual_seed(0)
+    return checkpoint.save(tmp_path_factory.mktemp("ck") / "tiny", ScoreFollower(TINY))
+
+
+@pytest.fixture(scope="session")
+def two_pages(built_dataset, tmp_path_factory):
+    """The long test piece: its PDF (two or more pages) and the first 8 seconds of its recording."""
+    import soundfile
+
+    folder = built_dataset / "long-v1"
+    audio, rate = soundfile.read(folder / "audio.flac")
+    opening = tmp_path_factory.mktemp("audio") / "opening.flac"
+    soundfile.write(opening, audio[: 8 * rate], rate)
+    return folder / "score.pdf", opening

@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pymupdf
-import pytest
 import soundfile
 
 from sheetsync.cli import main

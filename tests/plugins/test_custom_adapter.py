@@ -8,7 +8,6 @@ from pathlib import Path
 import soundfile
 
 from sheetsync.cli import main
-from tests.tracking.test_follow import tiny_checkpoint, two_pages  # noqa: F401  (fixtures)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "custom_adapter.py"
 

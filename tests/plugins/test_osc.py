@@ -22,7 +22,6 @@ from sheetsync.hookspecs import hookimpl
 from sheetsync_osc.addresses import parse_endpoint
 from sheetsync_osc.messages import ADDRESSES
 from sheetsync_osc.sender import Sender
-from tests.tracking.test_follow import tiny_checkpoint, two_pages  # noqa: F401  (fixtures)
 
 SESSION = Session(title="t", score="s.pdf", pages=(), fps=20.0, source="test")
 

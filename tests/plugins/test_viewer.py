@@ -22,7 +22,6 @@ from sheetsync_viewer.plugin import ViewerPlugin
 from sheetsync_viewer.server import parse_address
 from sheetsync_viewer.turner import PageTurner, View
 from tests._services import require
-from tests.tracking.test_follow import tiny_checkpoint, two_pages  # noqa: F401 (fixtures)
 
 SYSTEMS = ((10, 20, 190, 90), (10, 100, 190, 170), (10, 180, 190, 250))
 

@@ -7,34 +7,14 @@ import sys
 import numpy as np
 import pytest
 import soundfile
-import torch
 
 from sheetsync.cli import main
-from sheetsync.data.format import load_dataset
 from sheetsync.engine import Control, Engine, session_for
 from sheetsync.hookspecs import hookimpl
 from sheetsync.model import checkpoint
-from sheetsync.model.config import TINY
-from sheetsync.model.network import ScoreFollower
 from sheetsync.plugins import plugin_manager
 from sheetsync.score.load import load_score
 from sheetsync.tracking.tracker import Tracker
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    return checkpoint.save(tmp_path_factory.mktemp("ck") / "tiny", ScoreFollower(TINY))
-
-
-@pytest.fixture(scope="module")
-def two_pages(built_dataset, tmp_path_factory):
-    """The long test piece: its PDF (two or more pages) and the first 8 seconds of its recording."""
-    folder = built_dataset / "long-v1"
-    audio, rate = soundfile.read(folder / "audio.flac")
-    opening = tmp_path_factory.mktemp("audio") / "opening.flac"
-    soundfile.write(opening, audio[: 8 * rate], rate)
-    return folder / "score.pdf", opening
 
 
 def follow_jsonl(tmp_path, score, audio, checkpoint_path, *extra):
