@@ -19,8 +19,7 @@ from collections import deque
 
 import mido
 
-from sheetsync.errors import SheetsyncError
-from sheetsync_midi.ports import SharedOutput
+from sheetsync_midi.ports import RetryingOutput
 
 log = logging.getLogger(__name__)
 PPQ = 24
@@ -47,9 +46,7 @@ class MidiClock:
         self._last_tick = 0.0
         self._due = 0.0
         self._resume: str | None = None  # "start" or "continue" still to send before the first tick
-        self._port = None
-        self._retry_at = 0.0
-        self._failing = False
+        self._output = RetryingOutput(spec, "MIDI clock", RETRY_SECONDS)
         self._resync = False
         self._thread = threading.Thread(target=self._run, name=f"sheetsync-clock {spec}", daemon=True)
         self._thread.start()
@@ -118,9 +115,7 @@ class MidiClock:
         finally:
             if self._running:
                 self._send(mido.Message("stop"))
-            if self._port is not None:
-                self._port = None
-                SharedOutput.release(self.spec)
+            self._output.release()
 
     def _transport(self, kind: str, beat: float, bpm: float, issued: float) -> None:
         """Song Position at the performer's next sixteenth; Start/Continue and the ticks when it is reached."""
@@ -156,32 +151,12 @@ class MidiClock:
         self._due += interval
 
     def _send(self, message: mido.Message) -> None:
-        port = self._open_port()
-        if port is None:
-            return
-        try:
-            port.send(message)
-        except Exception as error:  # rtmidi raises its own error types when a device goes away
-            self._failed(f"sending failed: {type(error).__name__}: {error}")
-            self._port = None
-            SharedOutput.release(self.spec)
-            return
-        if self._failing:
-            log.warning("MIDI clock %s works again", self.spec)
-            self._failing = False
+        self._open_port()
+        self._output.send(message)
 
     def _open_port(self):
-        if self._port is None and time.monotonic() >= self._retry_at:
-            try:
-                self._port = SharedOutput.acquire(self.spec)
-                self._resync = self._running  # a DAW that missed the start needs its position again
-            except SheetsyncError as error:
-                self._failed(str(error))
-        return self._port
-
-    def _failed(self, reason: str) -> None:
-        self._retry_at = time.monotonic() + RETRY_SECONDS
-        if not self._failing:
-            log.warning("MIDI clock %s: %s; following goes on, retrying every %g s", self.spec, reason,
-                        RETRY_SECONDS)
-            self._failing = True
+        was_open = self._output.port is not None
+        port = self._output.open()
+        if port is not None and not was_open:
+            self._resync = self._running  # a DAW that missed the start needs its position again
+        return port

@@ -10,9 +10,8 @@ import time
 
 import mido
 
-from sheetsync.errors import SheetsyncError
 from sheetsync_midi.cuefile import Action
-from sheetsync_midi.ports import SharedOutput
+from sheetsync_midi.ports import RetryingOutput
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 2.0
@@ -32,9 +31,7 @@ class MidiSender:
         self.spec = spec
         self.sent = 0  # messages that went out
         self._queue: queue.Queue = queue.Queue(queue_size)
-        self._port = None
-        self._retry_at = 0.0
-        self._failing = False
+        self._output = RetryingOutput(spec, "MIDI output", RETRY_SECONDS)
         self._overflowed = False
         self._sounding: dict[tuple[int, int], int] = {}  # (channel, note) -> generation of its note-on
         self._offs: list[tuple[float, int, tuple[int, int]]] = []  # (due, generation, key)
@@ -77,9 +74,7 @@ class MidiSender:
         finally:
             for channel, note in list(self._sounding):
                 self._note_off(channel, note)
-            if self._port is not None:
-                self._port = None
-                SharedOutput.release(self.spec)
+            self._output.release()
 
     def _due_offs(self) -> None:
         now = time.monotonic()
@@ -110,33 +105,7 @@ class MidiSender:
         self._emit(mido.Message("note_off", channel=channel, note=note))
 
     def _emit(self, message: mido.Message) -> bool:
-        port = self._open_port()
-        if port is None:
-            return False
-        try:
-            port.send(message)
-        except Exception as error:  # rtmidi raises its own error types when a device goes away
-            self._failed(f"sending failed: {type(error).__name__}: {error}")
-            self._port = None
-            SharedOutput.release(self.spec)
+        if not self._output.send(message):
             return False
         self.sent += 1
-        if self._failing:
-            log.warning("MIDI output %s works again", self.spec)
-            self._failing = False
         return True
-
-    def _open_port(self):
-        if self._port is None and time.monotonic() >= self._retry_at:
-            try:
-                self._port = SharedOutput.acquire(self.spec)
-            except SheetsyncError as error:
-                self._failed(str(error))
-        return self._port
-
-    def _failed(self, reason: str) -> None:
-        self._retry_at = time.monotonic() + RETRY_SECONDS
-        if not self._failing:
-            log.warning("MIDI output %s: %s; following goes on, retrying every %g s", self.spec, reason,
-                        RETRY_SECONDS)
-            self._failing = True

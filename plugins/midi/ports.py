@@ -8,15 +8,18 @@ Set SHEETSYNC_MIDI_API (e.g. UNIX_JACK, LINUX_ALSA, MACOSX_CORE) to choose.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
+import time
 import threading
 
 import mido
 
 from sheetsync.errors import SheetsyncError
 
+log = logging.getLogger(__name__)
 VIRTUAL = "virtual:"
 API_VARIABLE = "SHEETSYNC_MIDI_API"
 
@@ -117,3 +120,55 @@ class SharedOutput:
             pass
         finally:
             port.close()
+
+
+class RetryingOutput:
+    """A shared output that never stops the performance: while it cannot be opened or sending fails,
+    messages are dropped, the problem is logged once, and the port is tried again every `retry` seconds.
+
+    Use it from one thread (the adapter's sender); `release` at the end.
+    """
+
+    def __init__(self, spec: str, label: str, retry: float = 2.0):
+        self.spec, self.label, self.retry = spec, label, retry
+        self.port = None
+        self._retry_at = 0.0
+        self._failing = False
+
+    def open(self):
+        """The port, opening it when it is time to try again; None while it is unavailable."""
+        if self.port is None and time.monotonic() >= self._retry_at:
+            try:
+                self.port = SharedOutput.acquire(self.spec)
+            except SheetsyncError as error:
+                self._failed(str(error))
+        return self.port
+
+    def send(self, message) -> bool:
+        """Send one message; False when it was dropped."""
+        port = self.open()
+        if port is None:
+            return False
+        try:
+            port.send(message)
+        except Exception as error:  # rtmidi raises its own error types when a device goes away
+            self._failed(f"sending failed: {type(error).__name__}: {error}")
+            self.release()
+            return False
+        if self._failing:
+            log.warning("%s %s works again", self.label, self.spec)
+            self._failing = False
+        return True
+
+    def release(self) -> None:
+        """Give the port back (the last user's release silences and closes it)."""
+        if self.port is not None:
+            self.port = None
+            SharedOutput.release(self.spec)
+
+    def _failed(self, reason: str) -> None:
+        self._retry_at = time.monotonic() + self.retry
+        if not self._failing:
+            log.warning("%s %s: %s; following goes on, retrying every %g s", self.label, self.spec, reason,
+                        self.retry)
+            self._failing = True

@@ -230,7 +230,7 @@ def test_cues_and_controllers_reach_a_jack_port_and_nothing_is_left_sounding(jac
         # measures 1 to 12 over 120 frames, progress 0 to 1; then a jump back to measure 2
         frames = [at(measure=1 + i * 0.1, progress=i / 119, frame=i) for i in range(120)]
         frames += [at(measure=2.0 + i * 0.1, progress=0.1, frame=120 + i) for i in range(10)]
-        perform(frames, seconds_per_frame=0.002)
+        perform(frames, seconds_per_frame=0.01)  # 5x the follower's 20 frames a second
         assert receiver.wait_for(lambda ms: sum(m.is_cc(123) for m in ms) == 16)  # the port's last release
         messages = receiver.messages()
         assert [m.program for m in messages if m.type == "program_change"] == [19]
