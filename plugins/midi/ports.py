@@ -22,6 +22,9 @@ from sheetsync.errors import SheetsyncError
 log = logging.getLogger(__name__)
 VIRTUAL = "virtual:"
 API_VARIABLE = "SHEETSYNC_MIDI_API"
+# A JACK port hands its messages over in the server's next cycle and drops what is still waiting when it
+# closes: give the last messages (the all-notes-off) time to leave, even on a machine under load.
+CLOSE_DELAY = 0.2
 
 
 def backend() -> mido.Backend:
@@ -116,6 +119,7 @@ class SharedOutput:
         port = entry[0]
         try:
             port.reset()  # all notes off and reset controllers on all 16 channels
+            time.sleep(CLOSE_DELAY)
         except Exception:  # a port whose device vanished still has to be closed
             pass
         finally:
