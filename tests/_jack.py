@@ -22,7 +22,9 @@ def jack_server():
     require(shutil.which("jackd") is not None, "jackd is not installed (Debian package jackd2)")
     name = f"sheetsync-test-{uuid.uuid4().hex[:8]}"
     environment = {**os.environ, "JACK_DEFAULT_SERVER": name, "JACK_NO_AUDIO_RESERVATION": "1"}
-    server = subprocess.Popen(["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", "22050", "-p", "256"],
+    # A long client timeout: on a loaded machine the default (500 ms) refuses new clients ("server not running").
+    server = subprocess.Popen(["jackd", "--no-realtime", "--timeout", "5000", "-n", name,
+                               "-d", "dummy", "-r", "22050", "-p", "256"],
                               env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     previous = {k: os.environ.get(k) for k in ("JACK_DEFAULT_SERVER", "SHEETSYNC_MIDI_API")}
     os.environ["JACK_DEFAULT_SERVER"] = name
