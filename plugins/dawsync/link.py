@@ -22,7 +22,7 @@ def require_aalink():
     try:
         import aalink
     except ImportError:
-        raise SheetsyncError("--link needs the aalink package: pip install 'sheetsync[link]' "
+        raise SheetsyncError("--link needs the aalink package: pip install 'sheetsync-music[link]' "
                              "(or pip install aalink)") from None
     return aalink
 
