@@ -22,6 +22,7 @@ from sheetsync_viewer.plugin import ViewerPlugin
 from sheetsync_viewer.server import parse_address
 from sheetsync_viewer.turner import PageTurner, View
 from tests._services import require
+from tests.engine_run import build_engine
 
 SYSTEMS = ((10, 20, 190, 90), (10, 100, 190, 170), (10, 180, 190, 250))
 
@@ -331,22 +332,8 @@ def wait_for(check, timeout: float = 10.0, message: str = "condition"):
 
 def follow_in_real_time(score_path, audio_path, checkpoint_path, plugins, control, seconds):
     """The real engine on a recording paced at real speed, as `sheetsync follow --realtime` runs it."""
-    from sheetsync.audio.sources import FileSource
-    from sheetsync.engine import Engine, session_for
-    from sheetsync.model import checkpoint
-    from sheetsync.plugins import plugin_manager
-    from sheetsync.score.load import load_score
-    from sheetsync.tracking.tracker import Tracker
-
-    model, _ = checkpoint.load(checkpoint_path)
-    score = load_score([score_path])
-    tracker = Tracker(model, score)
-    manager = plugin_manager(entry_points=False)
-    for plugin in plugins:
-        manager.register(plugin)
-    source = FileSource(audio_path, realtime=True)
-    source.audio = source.audio[: int(seconds * 22050)]
-    return Engine(manager, tracker, session_for(score, tracker, str(audio_path)), control).run(source)
+    engine, source = build_engine(score_path, audio_path, checkpoint_path, plugins, seconds, control, realtime=True)
+    return engine.run(source)
 
 
 class RecordingControl(Control):

@@ -9,12 +9,12 @@ import pytest
 import soundfile
 
 from sheetsync.cli import main
-from sheetsync.engine import Control, Engine, session_for
+from sheetsync.engine import Control
 from sheetsync.hookspecs import hookimpl
 from sheetsync.model import checkpoint
-from sheetsync.plugins import plugin_manager
 from sheetsync.score.load import load_score
 from sheetsync.tracking.tracker import Tracker
+from tests.engine_run import build_engine
 
 
 def follow_jsonl(tmp_path, score, audio, checkpoint_path, *extra):
@@ -93,20 +93,10 @@ class Failing:
 
 
 def run_engine(score_path, audio_path, checkpoint_path, plugins, seconds=3.0, go_to=None):
-    from sheetsync.audio.sources import FileSource
-
-    model, _ = checkpoint.load(checkpoint_path)
-    score = load_score([score_path])
-    tracker = Tracker(model, score)
-    manager = plugin_manager(entry_points=False)
-    for plugin in plugins:
-        manager.register(plugin)
     control = Control()
     if go_to:
         control.go_to_page(go_to)
-    source = FileSource(audio_path)
-    source.audio = source.audio[: int(seconds * 22050)]
-    engine = Engine(manager, tracker, session_for(score, tracker, str(audio_path)), control)
+    engine, source = build_engine(score_path, audio_path, checkpoint_path, plugins, seconds, control)
     return engine, engine.run(source)
 
 
@@ -133,17 +123,8 @@ def test_pause_drops_audio_until_resume_and_stop_ends_the_session(two_pages, tin
             if position.frame == 9:
                 control_holder["control"].pause()
 
-    from sheetsync.audio.sources import FileSource
-
-    model, _ = checkpoint.load(tiny_checkpoint)
-    score = load_score([two_pages[0]])
-    tracker = Tracker(model, score)
-    manager = plugin_manager(entry_points=False)
-    for plugin in (PauseAtTen(), recording_plugin(log)):
-        manager.register(plugin)
     control = control_holder["control"] = Control()
-    source = FileSource(two_pages[1])
-    source.audio = source.audio[: 22050 * 3]
+    engine, source = build_engine(*two_pages, tiny_checkpoint, [PauseAtTen(), recording_plugin(log)], 3.0, control)
     blocks = source.blocks
 
     def resuming_blocks():
@@ -155,7 +136,6 @@ def test_pause_drops_audio_until_resume_and_stop_ends_the_session(two_pages, tin
             yield block
 
     source.blocks = resuming_blocks
-    engine = Engine(manager, tracker, session_for(score, tracker, "test"), control)
     assert engine.run(source) == "stopped"
     frames = [entry[1] for entry in log if entry[0] == "position"]
     assert frames[:10] == list(range(10))
