@@ -247,3 +247,23 @@ def test_follow_runs_as_a_console_command(tmp_path, two_pages, tiny_checkpoint):
     lines = result.stdout.splitlines()
     assert lines and json.loads(lines[-1])["frame"] == len(lines) - 1
     assert "ms median" in result.stderr
+
+
+def test_silence_and_noise_mid_performance_keep_the_follower_running(two_pages, tiny_checkpoint):
+    """A live input that goes quiet or picks up noise: a position every frame, all of it finite and on the score."""
+    from sheetsync.audio.io import load_audio
+
+    model, _ = checkpoint.load(tiny_checkpoint)
+    score = load_score([two_pages[0]])
+    tracker = Tracker(model, score)
+    music = load_audio(two_pages[1])[: 22050 * 2]
+    noise = np.random.default_rng(0).normal(0, 0.3, 22050 * 2).astype(np.float32)
+    audio = np.concatenate([music, np.zeros(22050 * 2, np.float32), noise, music])
+    positions = []
+    for start in range(0, len(audio), 1024):
+        positions += tracker.push_audio(audio[start:start + 1024])
+    positions += tracker.finish()
+    assert [p.frame for p in positions] == list(range(len(positions))) and len(positions) >= 159
+    assert all(1 <= p.page <= len(score.pages) for p in positions)
+    assert all(np.isfinite([p.x, p.y, p.confidence, p.progress]).all() for p in positions)
+    assert all(0 <= p.x <= 1 and 0 <= p.y <= 1 and 0 <= p.confidence <= 1 for p in positions)
