@@ -88,7 +88,7 @@ def _built_in_source(args):
     from sheetsync.audio import sources
 
     if args.audio:
-        return sources.FileSource(args.audio, realtime=args.realtime or args.play, play=args.play)
+        return sources.FileSource(args.audio, realtime=args.realtime, play=args.play)
     if args.play:
         from sheetsync.errors import SheetsyncError
 

@@ -79,6 +79,13 @@ def score_time(piece, system: int, x: float, near: float) -> float:
     return float(candidates[np.argmin(np.abs(candidates - near))])
 
 
+def predicted_time(piece, page: int, x: float, y: float, near: float) -> float:
+    """The performance time a followed position (0-based page, page pixels) stands for, nearest `near`;
+    infinity when the page has no system."""
+    system = nearest_system(piece, page, y)
+    return score_time(piece, system, x, near) if system >= 0 else float("inf")
+
+
 def nearest_system(piece, page: int, y: float) -> int:
     """Index of the piece's system on `page` whose box is nearest to height `y` (page pixels)."""
     best, distance = -1, float("inf")

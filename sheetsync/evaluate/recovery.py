@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sheetsync.audio.features import FPS, SAMPLE_RATE, spectrogram
-from sheetsync.evaluate.metrics import nearest_system, score_time
-from sheetsync.score.load import Score
+from sheetsync.evaluate.metrics import predicted_time
+from sheetsync.evaluate.runner import open_piece
 
 
 @dataclass(frozen=True)
@@ -31,18 +31,14 @@ class Recovery:
 def measure_recovery(model, dataset, piece_id: str, fraction_from: float = 0.66, fraction_to: float = 0.33,
                      tolerance: float = 1.0, hold: float = 1.0, device: str = "cpu") -> Recovery:
     """Follow the spliced performance of one piece and time the recovery after the jump."""
-    from sheetsync.audio.io import load_audio
-    from sheetsync.data.format import read_page_image
     from sheetsync.tracking.tracker import Tracker
 
-    piece = dataset.load_piece(piece_id)
-    folder = dataset.piece_dir(piece_id)
-    audio = load_audio(folder / piece.audio)
+    piece, score, audio = open_piece(dataset, piece_id)
     duration = len(audio) / SAMPLE_RATE
     jump_from, jump_to = round(duration * fraction_from, 2), round(duration * fraction_to, 2)
     spliced = np.concatenate([audio[: int(jump_from * SAMPLE_RATE)], audio[int(jump_to * SAMPLE_RATE):]])
-    pages = [read_page_image(folder / p.image) for p in piece.pages]
-    tracker = Tracker(model, Score(piece.title, pages, [str(folder)], None), device=device)
+    pages = score.pages
+    tracker = Tracker(model, score, device=device)
     back_at = None
     held = 0
     needed = int(round(hold * FPS))
@@ -52,9 +48,9 @@ def measure_recovery(model, dataset, piece_id: str, fraction_from: float = 0.66,
         if now < jump_from:
             continue
         truth = now - jump_from + jump_to
-        page = position.page - 1
-        system = nearest_system(piece, page, position.y * pages[page].shape[0])
-        estimate = score_time(piece, system, position.x * pages[page].shape[1], truth) if system >= 0 else np.inf
+        page = pages[position.page - 1]
+        estimate = predicted_time(piece, position.page - 1, position.x * page.shape[1], position.y * page.shape[0],
+                                  truth)
         if abs(estimate - truth) <= tolerance:
             back_at = now if held == 0 else back_at
             held += 1

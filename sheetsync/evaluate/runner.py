@@ -8,7 +8,7 @@ import numpy as np
 
 from sheetsync.audio.features import FPS, spectrogram
 from sheetsync.data.targets import band_masks, band_width, onset_groups, track
-from sheetsync.evaluate.metrics import TOLERANCES, Totals, centre_of_mass, nearest_system, score_time
+from sheetsync.evaluate.metrics import TOLERANCES, Totals, centre_of_mass, predicted_time
 from sheetsync.score.images import model_scale
 from sheetsync.score.load import Score
 
@@ -19,16 +19,12 @@ def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu", follower=
     follower: what to measure instead of the model's Tracker: a callable (score, piece) -> an object with
         `step(frame) -> Position` and `maps` (this frame's probability maps by 0-based page, model pixels).
     """
-    from sheetsync.audio.io import load_audio
-    from sheetsync.data.format import read_page_image
     from sheetsync.tracking.tracker import Tracker
 
-    piece = dataset.load_piece(piece_id)
-    folder = dataset.piece_dir(piece_id)
-    pages = [read_page_image(folder / p.image) for p in piece.pages]
-    score = Score(piece.title, pages, [str(folder)], None)
+    piece, score, audio = open_piece(dataset, piece_id)
+    pages = score.pages
     tracker = follower(score, piece) if follower else Tracker(model, score, device=device)
-    features = spectrogram(load_audio(folder / piece.audio))
+    features = spectrogram(audio)
     truth = track(piece, len(features))
     totals = Totals()
     predicted_at: list[tuple[int, float, float]] = []
@@ -60,11 +56,19 @@ def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu", follower=
     times, _, _ = onset_groups(piece)
     for onset_time in times:
         frame = min(int(np.ceil(onset_time * FPS - 1e-9)), len(predicted_at) - 1)  # the first frame it sounds in
-        page, x, y = predicted_at[frame]
-        system = nearest_system(piece, page, y)
-        estimate = score_time(piece, system, x, onset_time) if system >= 0 else float("inf")
-        totals.onset_errors.append(abs(estimate - onset_time))
+        totals.onset_errors.append(abs(predicted_time(piece, *predicted_at[frame], onset_time) - onset_time))
     return totals
+
+
+def open_piece(dataset, piece_id: str):
+    """A dataset piece ready to follow: its description, its pages as a Score, and its recording."""
+    from sheetsync.audio.io import load_audio
+    from sheetsync.data.format import read_page_image
+
+    piece = dataset.load_piece(piece_id)
+    folder = dataset.piece_dir(piece_id)
+    pages = [read_page_image(folder / p.image) for p in piece.pages]
+    return piece, Score(piece.title, pages, [str(folder)], None), load_audio(folder / piece.audio)
 
 
 def _model_shape(page: np.ndarray, scale: float) -> tuple[int, int]:
