@@ -31,12 +31,17 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR where it stopped")
     parser.add_argument("--variant", choices=("CB", "FB", "NTC"), default="CB",
                         help="audio path: CB conv+LSTM (default), FB one frame+LSTM, NTC conv without LSTM")
+    parser.add_argument("--conditioning", choices=("film", "match"), default=None,
+                        help="film: the paper's FiLM layers (default); match: the page read once, matched "
+                             "with the audio by a dot product per frame (cheap per frame; all frames of a "
+                             "chunk get a map)")
     parser.add_argument("--tiny", action="store_true", help="a tiny network (for tests and smoke runs)")
     parser.add_argument("--page-height", type=int, metavar="PIXELS",
                         help="page height the network reads (default 200; the paper's 400 costs about 3x more)")
     parser.add_argument("--batch", type=int, default=4, help="parallel streams per step (default 4)")
     parser.add_argument("--length", type=int, default=16, help="frames per chunk (default 16)")
-    parser.add_argument("--unet-frames", type=int, default=4, help="frames per chunk the U-Net draws (default 4)")
+    parser.add_argument("--unet-frames", type=int, default=None,
+                        help="frames per chunk that get a map and a loss (default 4 with film, all with match)")
     parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default 1e-4)")
     parser.add_argument("--epoch-steps", type=int, default=500, help="steps between validations (default 500)")
     parser.add_argument("--max-epochs", type=int, default=100, help="stop after this many epochs (default 100)")

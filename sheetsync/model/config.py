@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 
 VARIANTS = ("CB", "FB", "NTC")
 UPSAMPLING = ("bilinear", "nearest")
+CONDITIONING = ("film", "match")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,13 @@ class ModelConfig:
         initial bias is its logit); 0 keeps the paper's zero bias (0.5). A
         small prior near the target's share of the page spares Dice training
         its long first phase of pushing the whole page down.
+    conditioning: how the audio steers the page. "film" (the paper's): z
+        modulates blocks B-H, so the whole U-Net after block A runs for
+        every frame. "match": the U-Net is not conditioned; it turns each
+        page once into `match_dim` features per pixel, and every frame
+        only takes their dot product with a query drawn from z (plus a
+        bias) -- a per-frame cost of one product over the page.
+    match_dim: features per pixel of the "match" conditioning.
     """
 
     variant: str = "CB"
@@ -44,10 +52,16 @@ class ModelConfig:
     upsample: str = "bilinear"
     page_height: int = 400
     output_prior: float = 0.0
+    conditioning: str = "film"
+    match_dim: int = 16
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown model variant '{self.variant}' (known: {', '.join(VARIANTS)})")
+        if self.conditioning not in CONDITIONING:
+            raise ValueError(f"unknown conditioning '{self.conditioning}' (known: {', '.join(CONDITIONING)})")
+        if self.match_dim < 1:
+            raise ValueError(f"match_dim must be positive, not {self.match_dim}")
         if self.upsample not in UPSAMPLING:
             raise ValueError(f"unknown upsampling '{self.upsample}' (known: {', '.join(UPSAMPLING)})")
         if len(self.unet_channels) < 2 or min(self.unet_channels) < 1:
@@ -73,6 +87,11 @@ class ModelConfig:
     def recurrent(self) -> bool:
         """Whether the audio path carries an LSTM state from step to step."""
         return self.variant != "NTC"
+
+    @property
+    def matched(self) -> bool:
+        """Whether the page is read once per page and matched with the audio per frame ("match")."""
+        return self.conditioning == "match"
 
     @property
     def page_multiple(self) -> int:

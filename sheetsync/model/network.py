@@ -9,6 +9,11 @@ Two ways to run it:
   then per frame `step` (audio -> z, carrying the state) and `predict` for
   each candidate page with the same z.
 
+With "match" conditioning (see ModelConfig) the whole U-Net runs once per
+page and yields page features; per frame, z only draws a query whose dot
+product with them is the map. `prepare_page` then caches those features and
+`predict` costs one product over the page.
+
 Pages are (.., 1, H, W) grey with ink = 1 (see sheetsync.score.images); any
 size works: they are padded with blank paper to a multiple of
 `config.page_multiple` and the output is cropped back. A window holds the
@@ -52,7 +57,8 @@ from sheetsync.model.unet import ConditionedUNet
 
 @dataclass(frozen=True)
 class PageCache:
-    """A page's audio-independent work: block A's output (1, C, H', W') on the padded page, and its own size."""
+    """A page's audio-independent work on the padded page (block A's output (1, C, H', W'), or with "match"
+    conditioning the page features (1, match_dim, H', W')), and the page's own size."""
 
     features: torch.Tensor
     height: int
@@ -67,10 +73,13 @@ class ScoreFollower(nn.Module):
         self.config = config
         self.audio = AudioConditioner(config)
         self.unet = ConditionedUNet(config)
+        self.query = nn.Linear(config.hidden, config.match_dim + 1) if config.matched else None
         self.channels_last = False
         initialise(self)
         if config.output_prior > 0:
-            nn.init.constant_(self.unet.out.bias, math.log(config.output_prior / (1 - config.output_prior)))
+            prior = math.log(config.output_prior / (1 - config.output_prior))
+            with torch.no_grad():
+                (self.query.bias[-1:] if config.matched else self.unet.out.bias).fill_(prior)
 
     def set_normalisation(self, mean, std) -> None:
         """Per-bin mean and std (n_bins,) of the training spectrograms; stored with the weights."""
@@ -111,16 +120,18 @@ class ScoreFollower(nn.Module):
             if pages.shape[:3] != (*z.shape[:2], 1) or page_index is not None:
                 raise ValueError(f"pages per step must be (B, K, 1, H, W) with (B, K) = {tuple(z.shape[:2])} "
                                  f"and no page_index, got {tuple(pages.shape)}")
-            a = self._block_a(pages.flatten(0, 1))
-            shape = z.shape[:2]
+            pages = pages.flatten(0, 1)
+            index = torch.arange(pages.shape[0], device=z.device).view(z.shape[:2])
         else:
             index = self._page_index(pages, page_index, batch, length, z.device)
             if steps is not None:
                 index = index.gather(1, steps)
-            a = self._block_a(pages)[index.flatten()]
-            shape = index.shape
-        logits = self.unet.rest(a, z.flatten(0, 1))
-        return logits[..., :height, :width].unflatten(0, shape), state
+        z = z.flatten(0, 1)
+        if self.config.matched:
+            logits = self._match(self.unet.rest(self._block_a(pages), None)[index.flatten()], z)
+        else:
+            logits = self.unet.rest(self._block_a(pages)[index.flatten()], z)
+        return logits[..., :height, :width].unflatten(0, index.shape), state
 
     @staticmethod
     def _page_index(pages: torch.Tensor, page_index: torch.Tensor | None, batch: int, length: int,
@@ -141,7 +152,10 @@ class ScoreFollower(nn.Module):
         """The audio-independent work for one (H, W), (1, H, W) or (1, 1, H, W) page."""
         page = torch.as_tensor(page, dtype=torch.float32, device=self._device())
         page = page.reshape(1, 1, *page.shape[-2:])
-        return PageCache(self._block_a(page), page.shape[-2], page.shape[-1])
+        features = self._block_a(page)
+        if self.config.matched:
+            features = self.unet.rest(features, None)
+        return PageCache(features, page.shape[-2], page.shape[-1])
 
     @torch.no_grad()
     def step(self, window, state: State = None) -> tuple[torch.Tensor, State]:
@@ -156,7 +170,8 @@ class ScoreFollower(nn.Module):
     @torch.no_grad()
     def predict(self, cache: PageCache, z: torch.Tensor) -> torch.Tensor:
         """Probability map (H, W) of where the music is on the cached page, given z (1, hidden)."""
-        logits = self.unet.rest(cache.features, z.reshape(1, -1))
+        z = z.reshape(1, -1)
+        logits = self._match(cache.features, z) if self.config.matched else self.unet.rest(cache.features, z)
         return torch.sigmoid(logits[0, 0, :cache.height, :cache.width])
 
     def pad(self, pages: torch.Tensor) -> torch.Tensor:
@@ -170,6 +185,13 @@ class ScoreFollower(nn.Module):
         if self.channels_last:
             padded = padded.contiguous(memory_format=torch.channels_last)
         return self.unet.first(padded)
+
+    def _match(self, features: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Logits (N, 1, H, W): page features (N, D, H, W) dotted with the query of z (N, hidden), plus its bias."""
+        query = self.query(z)
+        dim = self.config.match_dim
+        logits = torch.einsum("ndhw,nd->nhw", features, query[:, :dim]) / math.sqrt(dim)
+        return (logits + query[:, dim, None, None])[:, None]
 
     def _device(self) -> torch.device:
         return self.audio.mean.device

@@ -3,7 +3,9 @@
 With the paper's five widths the blocks are A-E down (E the bottleneck) and
 F-I up; A and I are unconditioned, B-H carry a FiLM layer. Block A does not
 depend on the audio, so `first` (block A) and `rest` (everything after it)
-are separate: a follower computes `first` once per page.
+are separate: a follower computes `first` once per page. With "match"
+conditioning no block is conditioned (z is None) and the output has
+`match_dim` channels, the page's features for the audio to match.
 """
 
 from __future__ import annotations
@@ -59,20 +61,22 @@ class ConditionedUNet(nn.Module):
 
     def __init__(self, config: ModelConfig):
         super().__init__()
-        widths, z = config.unet_channels, config.hidden
+        widths = config.unet_channels
+        z = None if config.matched else config.hidden
         levels = range(len(widths) - 1)
         self.first_block = Block(1, widths[0], None)
         self.down = nn.ModuleList(Block(widths[i], widths[i + 1], z) for i in levels)
         self.up = nn.ModuleList(Up(widths[i + 1], widths[i], config.upsample) for i in reversed(levels))
         self.decode = nn.ModuleList(Block(widths[i], widths[i], z if i > 0 else None) for i in reversed(levels))
-        self.out = nn.Conv2d(widths[0], 1, 1)
+        self.out = nn.Conv2d(widths[0], config.match_dim if config.matched else 1, 1)
 
     def first(self, pages: torch.Tensor) -> torch.Tensor:
         """Block A: (N, 1, H, W) pages -> (N, widths[0], H, W) features, independent of the audio."""
         return self.first_block(pages)
 
-    def rest(self, a: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """Logits (N, 1, H, W) from block A's output (N, C, H, W) and z (N, hidden)."""
+    def rest(self, a: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
+        """Logits (N, 1, H, W) from block A's output (N, C, H, W) and z (N, hidden); page features
+        (N, match_dim, H, W) and z None for "match"."""
         skips, x = [], a
         for block in self.down:
             skips.append(x)
@@ -81,6 +85,6 @@ class ConditionedUNet(nn.Module):
             x = block(up(x, skips.pop()), z)
         return self.out(x)
 
-    def forward(self, pages: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, pages: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
         """Logits (N, 1, H, W) for pages (N, 1, H, W) and z (N, hidden)."""
         return self.rest(self.first(pages), z)

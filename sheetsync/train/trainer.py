@@ -36,6 +36,7 @@ from sheetsync.train.losses import dice_loss, pixel_counts
 from sheetsync.train.streams import Streams
 
 RUN_FILE = "run.json"
+PAGES_PER_STREAM = 2
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,11 @@ def settings_from_args(args) -> TrainSettings:
     config = (TINY if args.tiny else DEFAULT).replace(variant=args.variant)
     if args.page_height:
         config = config.replace(page_height=args.page_height)
+    if args.conditioning:
+        config = config.replace(conditioning=args.conditioning)
+    unet_frames = args.unet_frames or (args.length if config.matched else TrainSettings.unet_frames)
     return TrainSettings(data=str(Path(args.data).resolve()), out=str(Path(args.out)), model=config.to_dict(),
-                         batch=args.batch, length=args.length, unet_frames=args.unet_frames, lr=args.lr,
+                         batch=args.batch, length=args.length, unet_frames=unet_frames, lr=args.lr,
                          epoch_steps=args.epoch_steps, max_epochs=args.max_epochs, seed=args.seed,
                          device=args.device, checkpoint_minutes=args.checkpoint_minutes, limit=args.limit,
                          augment=not args.no_augment, valid_pieces=args.valid_pieces,
@@ -171,9 +175,11 @@ class _Trainer:
                              disable=not self.context.main, leave=False))
 
     def _batch(self, chunks, pieces, augmented, streams: Streams):
-        """Tensors for one step: windows (B, T, bins, ctx), pages and masks of the drawn frames, weights."""
+        """Tensors for one step: windows (B, T, bins, ctx); the pages each stream shows, PAGES_PER_STREAM a
+        stream (B, PAGES_PER_STREAM, H, W; a chunk spans a page turn at most once); masks (B, K, H, W) of
+        the K drawn frames; their steps (B, K); every step's page in the flattened stack (B, T); weights."""
         settings, context = self.settings, self.config.frames_in
-        window_rows, drawn, weights, page_rows, mask_rows = [], [], [], [], []
+        window_rows, drawn, weights, page_rows, mask_rows, slot_rows = [], [], [], [], [], []
         for stream, chunk in enumerate(chunks):
             piece = pieces[chunk.piece]
             if augmented.get(stream, (None,))[0] != (chunk.piece, chunk.augment_seed):
@@ -191,25 +197,27 @@ class _Trainer:
                 weight = np.ones(settings.unet_frames)
             drawn.append(np.sort(chosen))
             weights.append(weight)
+            page_numbers = np.maximum(piece.page[chunk.frames], 0)
+            shown = list(dict.fromkeys(page_numbers.tolist()))[:PAGES_PER_STREAM]
+            slots = np.array([shown.index(p) if p in shown else 0 for p in page_numbers])
+            slot_rows.append(slots)
+            page_rows.append([piece.pages[p] for p in shown])
             frames = chunk.frames[drawn[-1]]
-            page_numbers = np.maximum(piece.page[frames], 0)
-            page_rows.append([piece.pages[p] for p in page_numbers])
-            mask_rows.append([target_masks(piece, frames[k:k + 1], piece.pages[p].shape)[0]
-                              for k, p in enumerate(page_numbers)])
+            mask_rows.append([target_masks(piece, frames[k:k + 1], piece.pages[shown[slots[i]]].shape)[0]
+                              for k, i in enumerate(drawn[-1])])
         height = max(p.shape[0] for row in page_rows for p in row)
         width = max(p.shape[1] for row in page_rows for p in row)
-        pages = torch.zeros(len(chunks), settings.unet_frames, height, width)
-        masks = torch.zeros_like(pages)
+        pages = torch.zeros(len(chunks), PAGES_PER_STREAM, height, width)
+        masks = torch.zeros(len(chunks), settings.unet_frames, height, width)
         for i, (row, mask_row) in enumerate(zip(page_rows, mask_rows)):
-            for k, (page, mask) in enumerate(zip(row, mask_row)):
+            for k, page in enumerate(row):
                 pages[i, k, :page.shape[0], :page.shape[1]] = torch.from_numpy(page.astype(np.float32) / 255)
+            for k, mask in enumerate(mask_row):
                 masks[i, k, :mask.shape[0], :mask.shape[1]] = torch.from_numpy(mask)
-        drawn = np.stack(drawn)
-        page_index = np.zeros((len(chunks), settings.length), dtype=np.int64)
-        for i, row in enumerate(drawn):
-            page_index[i, row] = i * settings.unet_frames + np.arange(settings.unet_frames)
+        page_index = np.stack(slot_rows) + PAGES_PER_STREAM * np.arange(len(chunks))[:, None]
         return (torch.from_numpy(np.stack(window_rows).astype(np.float32)), pages, masks,
-                torch.from_numpy(drawn), torch.from_numpy(page_index), torch.from_numpy(np.stack(weights)).float())
+                torch.from_numpy(np.stack(drawn)), torch.from_numpy(page_index),
+                torch.from_numpy(np.stack(weights)).float())
 
     def _loop(self, model, wrapped, optimiser, streams, train, valid, loop, lstm, generator, dataset) -> dict:
         from tqdm import tqdm

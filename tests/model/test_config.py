@@ -12,7 +12,8 @@ def test_paper_defaults():
     assert (PAPER.embedding, PAPER.hidden, PAPER.page_multiple) == (32, 128, 16)
 
 
-@pytest.mark.parametrize("config", [PAPER, TINY, TINY.replace(variant="FB"), TINY.replace(variant="NTC")])
+@pytest.mark.parametrize("config", [PAPER, TINY, TINY.replace(variant="FB"), TINY.replace(variant="NTC"),
+                                    TINY.replace(conditioning="match", match_dim=5)])
 def test_round_trip_through_json(config):
     assert ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
 
@@ -35,6 +36,8 @@ def test_missing_settings_take_defaults_and_unknown_ones_fail():
     ({"unet_channels": (8,)}, "two or more"),
     ({"context": 8}, "cannot be pooled"),
     ({"hidden": 0}, "positive"),
+    ({"conditioning": "attention"}, "unknown conditioning"),
+    ({"match_dim": 0}, "match_dim must be positive"),
 ])
 def test_invalid_settings(changes, message):
     with pytest.raises(ValueError, match=message):

@@ -36,9 +36,10 @@ def test_wrong_inputs_are_clear_errors():
         model(random_pages(3), random_windows(model))
 
 
+@pytest.mark.parametrize("conditioning", ["film", "match"])
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_stepping_frame_by_frame_equals_the_sequence(variant):
-    model = tiny_model(variant)
+def test_stepping_frame_by_frame_equals_the_sequence(variant, conditioning):
+    model = tiny_model(variant, conditioning=conditioning)
     page, audio = random_pages(1, 37, 21), random_windows(model, batch=1, steps=6)
     with torch.no_grad():
         sequence, final = model(page, audio)
@@ -240,3 +241,33 @@ def test_the_audio_steers_where_the_map_lights_up():
     right = probabilities[:, 5:20, 36:40].mean((1, 2))
     assert (left[sound == 0] > 0.5).all() and (right[sound == 0] < 0.2).all()
     assert (right[sound == 1] > 0.5).all() and (left[sound == 1] < 0.2).all()
+
+
+def test_matched_pages_are_read_once_and_only_the_query_depends_on_the_audio():
+    model = tiny_model(conditioning="match", match_dim=6)
+    assert all(block.film is None for block in [*model.unet.down, *model.unet.decode])
+    page, audio = random_pages(1, 37, 21), random_windows(model, batch=1, steps=2)
+    cache = model.prepare_page(page[0, 0])
+    assert cache.features.shape[:2] == (1, 6)
+    z, _ = model.step(audio[0, 0])
+    query = model.query(z)[0]
+    expected = torch.einsum("dhw,d->hw", cache.features[0], query[:6]) / 6 ** 0.5 + query[6]
+    torch.testing.assert_close(model.predict(cache, z), torch.sigmoid(expected[:37, :21]))
+
+
+def test_matched_maps_follow_the_audio_and_the_page():
+    model = tiny_model(conditioning="match")
+    pages, audio = random_pages(2, 32, 24), random_windows(model, batch=1, steps=2)
+    with torch.no_grad():
+        logits, _ = model(pages, audio, page_index=torch.tensor([[0, 1]]))
+        same_page, _ = model(pages, audio, page_index=torch.tensor([[0, 0]]))
+    torch.testing.assert_close(logits[0, 0], same_page[0, 0])
+    assert not torch.allclose(logits[0, 1], same_page[0, 1])  # another page, another map
+    assert not torch.allclose(same_page[0, 0], same_page[0, 1])  # other audio, another map
+
+
+def test_output_prior_sets_the_starting_probability_for_both_conditionings():
+    for conditioning in ("film", "match"):
+        model = tiny_model(conditioning=conditioning, output_prior=0.02)
+        bias = model.query.bias[-1] if conditioning == "match" else model.unet.out.bias[0]
+        assert float(torch.sigmoid(bias)) == pytest.approx(0.02)

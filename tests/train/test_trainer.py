@@ -26,15 +26,17 @@ def losses(run):
         return [float(row["loss"]) for row in csv.DictReader(stream)]
 
 
-def test_loss_falls_on_a_tiny_set(built_dataset, tmp_path):
+@pytest.mark.parametrize("conditioning", ["film", "match"])
+def test_loss_falls_on_a_tiny_set(built_dataset, tmp_path, conditioning):
     run = tmp_path / "run"
     assert main(train_args(built_dataset, run, "--limit", "1", "--repeat-batch", "--lr", "1e-2",
-                           "--epoch-steps", "50", "--max-epochs", "1")) == 0
+                           "--epoch-steps", "50", "--max-epochs", "1", "--conditioning", conditioning)) == 0
     values = losses(run)
     assert len(values) == 50
     assert np.mean(values[-5:]) < np.mean(values[:5]) - 0.1
     model, record = checkpoint.load(run / "best")
     assert record["training"]["steps"] == 50 and "f1" in record["validation"]
+    assert model.config.conditioning == conditioning
 
 
 def test_resume_continues_exactly(built_dataset, tmp_path):
