@@ -40,6 +40,13 @@ class ModelConfig:
         only takes their dot product with a query drawn from z (plus a
         bias) -- a per-frame cost of one product over the page.
     match_dim: features per pixel of the "match" conditioning.
+    shortcut: the last `shortcut` frames of the window also reach the
+        embedding through one linear map, beside the conv stages (0: the
+        paper's encoder). The paper's conv stack alone takes many hundred
+        steps to pass any pitch information on (it predicts no better than
+        the base rate which pitch classes sound for 600 steps, where a
+        linear map of the last 3 frames learns them in 100:
+        benchmarks/encoder_check.py); the shortcut makes it learn at once.
     """
 
     variant: str = "CB"
@@ -54,12 +61,15 @@ class ModelConfig:
     output_prior: float = 0.0
     conditioning: str = "film"
     match_dim: int = 16
+    shortcut: int = 0
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown model variant '{self.variant}' (known: {', '.join(VARIANTS)})")
         if self.conditioning not in CONDITIONING:
             raise ValueError(f"unknown conditioning '{self.conditioning}' (known: {', '.join(CONDITIONING)})")
+        if not 0 <= self.shortcut <= self.context:
+            raise ValueError(f"shortcut must be between 0 and the context ({self.context}), not {self.shortcut}")
         if self.match_dim < 1:
             raise ValueError(f"match_dim must be positive, not {self.match_dim}")
         if self.upsample not in UPSAMPLING:

@@ -15,7 +15,10 @@ def conv_norm_elu(channels_in: int, channels_out: int, kernel: int = 3) -> nn.Se
 
 
 class ContextEncoder(nn.Module):
-    """The "CB" encoder: four [conv3x3-LN-ELU]x2 + 2x2 max-pool stages, a 1x1 conv, then linear-LN-ELU."""
+    """The "CB" encoder: four [conv3x3-LN-ELU]x2 + 2x2 max-pool stages, a 1x1 conv, then linear-LN-ELU.
+
+    With `config.shortcut` frames, a linear map of the window's last frames is added before the LN.
+    """
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -28,10 +31,16 @@ class ContextEncoder(nn.Module):
         self.convs = nn.Sequential(*stages)
         self.project = nn.Sequential(nn.Flatten(), nn.Linear(channels * height * width, config.embedding),
                                      nn.LayerNorm(config.embedding), nn.ELU())
+        self.frames = config.shortcut
+        self.shortcut = nn.Linear(config.n_bins * self.frames, config.embedding) if self.frames else None
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
         """(N, bins, context) -> (N, embedding)."""
-        return self.project(self.convs(windows[:, None]))
+        flatten, linear, norm, elu = self.project
+        embedded = linear(flatten(self.convs(windows[:, None])))
+        if self.shortcut is not None:
+            embedded = embedded + self.shortcut(windows[:, :, -self.frames:].flatten(1))
+        return elu(norm(embedded))
 
 
 class FrameEncoder(nn.Module):

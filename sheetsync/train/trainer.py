@@ -76,6 +76,8 @@ def settings_from_args(args) -> TrainSettings:
         config = config.replace(page_height=args.page_height)
     if args.conditioning:
         config = config.replace(conditioning=args.conditioning)
+    if args.shortcut is not None:
+        config = config.replace(shortcut=args.shortcut)
     if args.output_prior is not None:
         config = config.replace(output_prior=args.output_prior)
     unet_frames = args.unet_frames or (args.length if config.matched else TrainSettings.unet_frames)

@@ -16,6 +16,23 @@ def test_paper_context_encoder_shapes():
     assert isinstance(FrameEncoder(TINY).project[0], torch.nn.Linear)
 
 
+def test_the_shortcut_feeds_exactly_the_last_frames_to_the_embedding():
+    torch.manual_seed(0)
+    encoder = ContextEncoder(TINY.replace(shortcut=3))
+    assert encoder.shortcut.in_features == 78 * 3
+    windows = torch.rand(2, 78, 40)
+    changed_early, changed_late = windows.clone(), windows.clone()
+    changed_early[:, :, :37] = 0.0
+    changed_late[:, :, -1] += 1.0
+    with torch.no_grad():
+        encoder.convs.requires_grad_(False)
+        for parameter in encoder.convs.parameters():
+            parameter.zero_()  # the conv path now sees nothing: only the shortcut is left
+        torch.testing.assert_close(encoder(changed_early), encoder(windows))
+        assert not torch.allclose(encoder(changed_late), encoder(windows))
+    assert ContextEncoder(TINY).shortcut is None
+
+
 def test_windows_are_normalised_per_bin():
     torch.manual_seed(0)
     plain = AudioConditioner(TINY.replace(variant="NTC"))

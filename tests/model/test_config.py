@@ -38,6 +38,7 @@ def test_missing_settings_take_defaults_and_unknown_ones_fail():
     ({"hidden": 0}, "positive"),
     ({"conditioning": "attention"}, "unknown conditioning"),
     ({"match_dim": 0}, "match_dim must be positive"),
+    ({"shortcut": 41}, "shortcut must be between 0 and the context"),
 ])
 def test_invalid_settings(changes, message):
     with pytest.raises(ValueError, match=message):
