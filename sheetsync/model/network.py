@@ -126,12 +126,13 @@ class ScoreFollower(nn.Module):
             index = self._page_index(pages, page_index, batch, length, z.device)
             if steps is not None:
                 index = index.gather(1, steps)
-        z = z.flatten(0, 1)
+        z, shape = z.flatten(0, 1), index.shape
         if self.config.matched:
-            logits = self._match(self.unet.rest(self._block_a(pages), None)[index.flatten()], z)
+            shown, index = index.flatten().unique(return_inverse=True)  # read only the pages some step shows
+            logits = self._match(self.unet.rest(self._block_a(pages[shown]), None)[index], z)
         else:
             logits = self.unet.rest(self._block_a(pages)[index.flatten()], z)
-        return logits[..., :height, :width].unflatten(0, index.shape), state
+        return logits[..., :height, :width].unflatten(0, shape), state
 
     @staticmethod
     def _page_index(pages: torch.Tensor, page_index: torch.Tensor | None, batch: int, length: int,
