@@ -40,6 +40,20 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_match_checkpoint(tmp_path_factory):
+    """The same with "match" conditioning and the audio shortcut."""
+    import torch
+
+    from sheetsync.model import checkpoint
+    from sheetsync.model.config import TINY
+    from sheetsync.model.network import ScoreFollower
+
+    torch.manual_seed(0)
+    model = ScoreFollower(TINY.replace(conditioning="match", shortcut=3))
+    return checkpoint.save(tmp_path_factory.mktemp("ck") / "tiny-match", model)
+
+
+@pytest.fixture(scope="session")
 def two_pages(built_dataset, tmp_path_factory):
     """The long test piece: its PDF (two or more pages) and the first 8 seconds of its recording."""
     import soundfile

@@ -24,9 +24,10 @@ def follow_jsonl(tmp_path, score, audio, checkpoint_path, *extra):
     return code, [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
 
 
-def test_follow_writes_a_position_per_frame(tmp_path, two_pages, tiny_checkpoint):
+@pytest.mark.parametrize("model", ["tiny_checkpoint", "tiny_match_checkpoint"])
+def test_follow_writes_a_position_per_frame(tmp_path, two_pages, model, request):
     score, audio = two_pages
-    code, positions = follow_jsonl(tmp_path, score, audio, tiny_checkpoint)
+    code, positions = follow_jsonl(tmp_path, score, audio, request.getfixturevalue(model))
     assert code == 0
     frames = int(np.ceil(soundfile.info(str(audio)).frames / 1102.5))
     assert len(positions) == frames
