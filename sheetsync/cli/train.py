@@ -36,10 +36,10 @@ def register(subparsers, manager) -> None:
                              "with the audio by a dot product per frame (cheap per frame; all frames of a "
                              "chunk get a map)")
     parser.add_argument("--shortcut", type=int, metavar="FRAMES",
-                        help="last frames fed linearly to the audio embedding beside the conv stages (0: the "
-                             "paper's encoder)")
+                        help="last frames fed linearly to the audio embedding beside the conv stages (default 3; "
+                             "0: the paper's encoder)")
     parser.add_argument("--output-prior", type=float, metavar="P",
-                        help="probability every pixel starts at (default 0.02; 0 is the paper's zero bias)")
+                        help="probability every pixel starts at (default: 0.5, the paper's zero bias)")
     parser.add_argument("--tiny", action="store_true", help="a tiny network (for tests and smoke runs)")
     parser.add_argument("--page-height", type=int, metavar="PIXELS",
                         help="page height the network reads (default 200; the paper's 400 costs about 3x more)")
