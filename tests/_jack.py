@@ -30,7 +30,7 @@ def jack_server():
     os.environ["JACK_DEFAULT_SERVER"] = name
     os.environ["SHEETSYNC_MIDI_API"] = "UNIX_JACK"
     try:
-        _wait_until_ready(server)
+        _wait_until_ready(server, name, environment)
         yield name
     finally:
         for key, value in previous.items():
@@ -42,18 +42,19 @@ def jack_server():
         server.wait(timeout=10)
 
 
-def _wait_until_ready(server: subprocess.Popen) -> None:
-    import mido
-
+def _wait_until_ready(server: subprocess.Popen, name: str, environment: dict) -> None:
+    # jack_wait runs in its own process: probing with an rtmidi port in this one could crash it (a segfault
+    # closing a port the starting server had just accepted).
+    waiter = shutil.which("jack_wait")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"jackd exited: {server.stderr.read().decode(errors='replace')[-500:]}")
-        try:
-            backend = mido.Backend("mido.backends.rtmidi", api="UNIX_JACK", load=True)
-            port = backend.open_output("probe", virtual=True, client_name="probe")
-            port.close()
+        if waiter is None:
+            time.sleep(1.0)  # no jack_wait (not from jackd2): give the server a moment
             return
-        except Exception:
-            time.sleep(0.2)
+        check = subprocess.run([waiter, "-s", name, "-c"], env=environment, capture_output=True, text=True)
+        if check.stdout.strip() == "running":
+            return
+        time.sleep(0.2)
     raise RuntimeError("jackd did not start within 10 s")
