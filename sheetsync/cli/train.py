@@ -32,9 +32,9 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--variant", choices=("CB", "FB", "NTC"), default="CB",
                         help="audio path: CB conv+LSTM (default), FB one frame+LSTM, NTC conv without LSTM")
     parser.add_argument("--conditioning", choices=("film", "match"), default=None,
-                        help="film: the paper's FiLM layers (default); match: the page read once, matched "
-                             "with the audio by a dot product per frame (cheap per frame; all frames of a "
-                             "chunk get a map)")
+                        help="match (default): the page read once, matched with the audio by a dot product "
+                             "per frame (cheap per frame; all frames of a chunk get a map); film: the paper's "
+                             "FiLM layers")
     parser.add_argument("--shortcut", type=int, metavar="FRAMES",
                         help="last frames fed linearly to the audio embedding beside the conv stages (default 3; "
                              "0: the paper's encoder)")
@@ -42,7 +42,8 @@ def register(subparsers, manager) -> None:
                         help="probability every pixel starts at (default: 0.5, the paper's zero bias)")
     parser.add_argument("--tiny", action="store_true", help="a tiny network (for tests and smoke runs)")
     parser.add_argument("--page-height", type=int, metavar="PIXELS",
-                        help="page height the network reads (default 200; the paper's 400 costs about 3x more)")
+                        help="page height the network reads (default 400, the paper's; 200 costs about a third but "
+                             "blurs staff lines together)")
     parser.add_argument("--batch", type=int, default=4, help="parallel streams per step (default 4)")
     parser.add_argument("--length", type=int, default=16, help="frames per chunk (default 16)")
     parser.add_argument("--unet-frames", type=int, default=None,

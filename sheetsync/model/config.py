@@ -27,8 +27,9 @@ class ModelConfig:
     upsample: the decoder's x2 interpolation before its 1x1 conv ("bilinear";
         the authors' published code used nearest).
     page_height: pixels of a page's height as the network reads it (the
-        paper's 400, about 34 dpi on A4; 200 reads the same page at a quarter
-        of the cost). Targets scale with it: the band stays as wide on paper.
+        paper's 400, about 34 dpi on A4: a staff space is about two pixels;
+        200 costs a quarter but blurs staff lines together). Targets scale
+        with it: the band stays as wide on paper.
     output_prior: the probability every pixel starts at (the output layer's
         initial bias is its logit); 0 keeps the paper's zero bias (0.5). A
         small prior near the target's share of the page spares Dice training
@@ -127,8 +128,9 @@ class ModelConfig:
 
 
 PAPER = ModelConfig()
-# What `sheetsync train` builds by default: the paper's network reading pages at half its resolution (about 3x
-# faster to train and to follow on a CPU), with the audio shortcut. (The shipped checkpoint predates the shortcut
-# and started its output at 0.02; its model.json says so.)
-DEFAULT = PAPER.replace(page_height=200, shortcut=3)
+# What `sheetsync train` builds by default: the paper's page size and U-Net, matched with the audio per pixel
+# (follows in ~6 ms a frame on two cores, where FiLM takes ~42 ms at this size), and the audio shortcut. Half the
+# paper's page height was tried and is too coarse to read pitch: a staff space shrinks to about one pixel.
+# (The shipped checkpoint is an early FiLM run at 200 px; its model.json says so.)
+DEFAULT = PAPER.replace(conditioning="match", shortcut=3)
 TINY = ModelConfig(unet_channels=(4, 4, 8, 8, 8), audio_channels=(4, 4, 8, 8), embedding=8, hidden=16)
