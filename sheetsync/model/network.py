@@ -129,7 +129,7 @@ class ScoreFollower(nn.Module):
         z, shape = z.flatten(0, 1), index.shape
         if self.config.matched:
             shown, index = index.flatten().unique(return_inverse=True)  # read only the pages some step shows
-            logits = self._match(self.unet.rest(self._block_a(pages[shown]), None)[index], z)
+            logits = self._match_steps(self.unet.rest(self._block_a(pages[shown]), None), index, z)
         else:
             logits = self.unet.rest(self._block_a(pages)[index.flatten()], z)
         return logits[..., :height, :width].unflatten(0, shape), state
@@ -193,6 +193,20 @@ class ScoreFollower(nn.Module):
         dim = self.config.match_dim
         logits = torch.einsum("ndhw,nd->nhw", features, query[:, :dim]) / math.sqrt(dim)
         return (logits + query[:, dim, None, None])[:, None]
+
+    def _match_steps(self, features: torch.Tensor, index: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """`_match` for N steps (z (N, hidden)) on pages features[index] (index (N,)), one product per page
+        rather than a copy of its features per step."""
+        query = self.query(z)
+        dim = self.config.match_dim
+        flat = features.flatten(2)
+        rows, maps = [], []
+        for page in range(features.shape[0]):
+            steps = (index == page).nonzero().squeeze(1)
+            rows.append(steps)
+            maps.append(query[steps, :dim] @ flat[page] / math.sqrt(dim) + query[steps, dim:])
+        logits = torch.cat(maps)[torch.argsort(torch.cat(rows))]
+        return logits.view(len(z), 1, *features.shape[-2:])
 
     def _device(self) -> torch.device:
         return self.audio.mean.device
