@@ -315,6 +315,7 @@ def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: T
     with torch.no_grad():
         for piece in pieces:
             count = min(len(piece), settings.valid_frames)
+            pages = torch.stack([torch.from_numpy(page.astype(np.float32) / 255) for page in piece.pages])
             state = None
             for start in range(0, count, settings.length):
                 frames = np.arange(start, min(start + settings.length, count))
@@ -324,12 +325,11 @@ def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: T
                 if len(drawn) == 0:
                     _, state = model.audio(window[None].to(device), state)
                     continue
-                page_index = np.maximum(piece.page[frames[drawn]], 0)
-                pages = torch.stack([torch.from_numpy(piece.pages[p].astype(np.float32) / 255) for p in page_index])
+                numbers = np.maximum(piece.page[frames[drawn]], 0)
                 masks = torch.from_numpy(np.stack([target_masks(piece, frames[k:k + 1], piece.pages[p].shape)[0]
-                                                   for k, p in zip(drawn, page_index)]))
+                                                   for k, p in zip(drawn, numbers)]))
                 page_index = torch.zeros(1, len(frames), dtype=torch.long)
-                page_index[0, torch.from_numpy(drawn)] = torch.arange(len(drawn))
+                page_index[0, torch.from_numpy(drawn)] = torch.from_numpy(numbers.astype(np.int64))
                 logits, state = model(pages[:, None].to(device), window[None].to(device), state,
                                       page_index=page_index.to(device), steps=torch.from_numpy(drawn)[None].to(device))
                 logits = logits[0, :, 0].float().cpu()
