@@ -56,6 +56,12 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--limit", type=int, default=None, help="train on the first N training pieces only")
     parser.add_argument("--repeat-batch", action="store_true",
                         help="train on the first batch over and over (a check that the model can learn at all)")
+    parser.add_argument("--pitch-weight", type=float, default=0.0, metavar="W",
+                        help="weight of the pitch-class supervision of both sides (match conditioning only: "
+                             "pages learn which pitch classes each column prints, the audio which sound)")
+    parser.add_argument("--ce-weight", type=float, default=0.0, metavar="W",
+                        help="weight of a spatial cross-entropy beside the Dice loss (the band as a "
+                             "distribution over the page)")
     parser.add_argument("--no-augment", action="store_true", help="no audio or page augmentation")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")

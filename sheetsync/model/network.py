@@ -56,6 +56,16 @@ from sheetsync.model.unet import ConditionedUNet
 
 
 @dataclass(frozen=True)
+class MatchParts:
+    """What a "match" forward pass matched: the features (S, match_dim, H, W) of the pages some step showed
+    (`pages` (S,): their rows in the page stack) and every step's query (B, T, match_dim + 1)."""
+
+    features: torch.Tensor
+    pages: torch.Tensor
+    queries: torch.Tensor
+
+
+@dataclass(frozen=True)
 class PageCache:
     """A page's audio-independent work on the padded page (block A's output (1, C, H', W'), or with "match"
     conditioning the page features (1, match_dim, H', W')), and the page's own size."""
@@ -93,8 +103,9 @@ class ScoreFollower(nn.Module):
 
     def forward(self, pages: torch.Tensor, windows: torch.Tensor, state: State = None,
                 page_index: torch.Tensor | None = None,
-                steps: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
-        """Logits (B, T, 1, H, W) for B sequences of T steps, and the LSTM state after the last step.
+                steps: torch.Tensor | None = None, parts: bool = False):
+        """Logits (B, T, 1, H, W) for B sequences of T steps, and the LSTM state after the last step
+        (and with `parts`, "match" conditioning only, the MatchParts behind the logits).
 
         windows: (B, T, bins, frames_in) spectrogram windows ((B, T, bins) for FB).
         state: the state returned for the previous chunk (detach it first for
@@ -111,7 +122,10 @@ class ScoreFollower(nn.Module):
 
         Memory grows with B*T (or B*K) page-sized maps: chunk long performances.
         """
+        if parts and not self.config.matched:
+            raise ValueError('parts exist only with "match" conditioning')
         z, state = self.audio(windows, state)
+        every_z = z
         batch, length = z.shape[:2]
         if steps is not None:
             z = z.gather(1, steps[..., None].expand(-1, -1, z.shape[-1]))
@@ -129,10 +143,14 @@ class ScoreFollower(nn.Module):
         z, shape = z.flatten(0, 1), index.shape
         if self.config.matched:
             shown, index = index.flatten().unique(return_inverse=True)  # read only the pages some step shows
-            logits = self._match_steps(self.unet.rest(self._block_a(pages[shown]), None), index, z)
+            features = self.unet.rest(self._block_a(pages[shown]), None)
+            logits = self._match_steps(features, index, z)
         else:
             logits = self.unet.rest(self._block_a(pages)[index.flatten()], z)
-        return logits[..., :height, :width].unflatten(0, shape), state
+        logits = logits[..., :height, :width].unflatten(0, shape)
+        if parts:
+            return logits, state, MatchParts(features[..., :height, :width], shown, self.query(every_z))
+        return logits, state
 
     @staticmethod
     def _page_index(pages: torch.Tensor, page_index: torch.Tensor | None, batch: int, length: int,

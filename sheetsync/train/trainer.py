@@ -18,7 +18,7 @@ import time
 from contextlib import nullcontext
 from functools import partial
 from multiprocessing import get_context
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,8 @@ from sheetsync.model.network import ScoreFollower
 from sheetsync.train import distributed, state as saved_state
 from sheetsync.train.augment import AudioAugment, augment_pages
 from sheetsync.train.data import PieceTensors, load_piece_tensors, spectrogram_statistics, target_masks, windows
-from sheetsync.train.losses import dice_loss, pixel_counts
+from sheetsync.train.losses import dice_loss, pixel_counts, spatial_cross_entropy
+from sheetsync.train.pitch import PITCH_CLASSES, COLUMN_WIDTH, column_maps, pitch_losses
 from sheetsync.train.streams import Streams
 
 RUN_FILE = "run.json"
@@ -63,6 +64,8 @@ class TrainSettings:
     checkpoint_minutes: float = 10.0
     limit: int | None = None
     repeat_batch: bool = False
+    pitch_weight: float = 0.0
+    ce_weight: float = 0.0
 
     def same_run(self, other: "TrainSettings") -> bool:
         ignore = {"max_epochs", "epoch_steps", "device", "checkpoint_minutes", "out"}
@@ -86,7 +89,8 @@ def settings_from_args(args) -> TrainSettings:
                          epoch_steps=args.epoch_steps, max_epochs=args.max_epochs, seed=args.seed,
                          device=args.device, checkpoint_minutes=args.checkpoint_minutes, limit=args.limit,
                          augment=not args.no_augment, valid_pieces=args.valid_pieces,
-                         valid_frames=args.valid_frames, repeat_batch=args.repeat_batch)
+                         valid_frames=args.valid_frames, repeat_batch=args.repeat_batch,
+                         pitch_weight=args.pitch_weight, ce_weight=args.ce_weight)
 
 
 def train(settings: TrainSettings, resume: bool = False) -> dict:
@@ -117,12 +121,30 @@ def prepare_run_folder(settings: TrainSettings, resume: bool) -> None:
     record.write_text(json.dumps(asdict(settings), indent=1))
 
 
+@dataclass
+class Batch:
+    """One step's tensors (see _Trainer._batch)."""
+
+    windows: torch.Tensor  # (B, T, bins, ctx)
+    pages: torch.Tensor  # (B, PAGES_PER_STREAM, H, W)
+    masks: torch.Tensor  # (B, K, H, W), the K drawn steps' targets
+    drawn: torch.Tensor  # (B, K) steps
+    page_index: torch.Tensor  # (B, T) every step's page in the flattened page stack
+    weights: torch.Tensor  # (B, K)
+    printed: torch.Tensor | None = None  # (B, PAGES_PER_STREAM * 12, H, W) printed pitch classes
+    sounding: torch.Tensor | None = None  # (B, T, 12) pitch classes sounding
+    playing: torch.Tensor | None = None  # (B, T) 1 for steps inside the piece
+
+
 class _Trainer:
     def __init__(self, settings: TrainSettings, resume: bool, context: distributed.Context):
         self.settings, self.resume, self.context = settings, resume, context
         self.out = Path(settings.out)
         self.device = context.device or select_device(settings.device)
         self.config = ModelConfig.from_dict(settings.model)
+        if settings.pitch_weight > 0 and not (self.config.matched and self.config.match_dim >= PITCH_CLASSES):
+            raise SheetsyncError(f"pitch supervision needs match conditioning with at least {PITCH_CLASSES} "
+                                 f"features (match_dim), not {self.config.conditioning} / {self.config.match_dim}")
 
     def log(self, message: str) -> None:
         if self.context.main:
@@ -178,12 +200,11 @@ class _Trainer:
             return list(tqdm(loaded, total=len(ids), desc=f"loading {name}", unit="piece",
                              disable=not self.context.main, leave=False))
 
-    def _batch(self, chunks, pieces, augmented, streams: Streams):
-        """Tensors for one step: windows (B, T, bins, ctx); the pages each stream shows, PAGES_PER_STREAM a
-        stream (B, PAGES_PER_STREAM, H, W; a chunk spans a page turn at most once); masks (B, K, H, W) of
-        the K drawn frames; their steps (B, K); every step's page in the flattened stack (B, T); weights."""
+    def _batch(self, chunks, pieces, augmented, streams: Streams) -> Batch:
+        """Tensors for one step: the windows; the pages each stream shows, PAGES_PER_STREAM a stream (a chunk
+        spans a page turn at most once); the masks of the drawn frames; with pitch supervision its targets."""
         settings, context = self.settings, self.config.frames_in
-        window_rows, drawn, weights, page_rows, mask_rows, slot_rows = [], [], [], [], [], []
+        window_rows, drawn, weights, page_rows, mask_rows, slot_rows, shown_pages = [], [], [], [], [], [], []
         for stream, chunk in enumerate(chunks):
             piece = pieces[chunk.piece]
             if augmented.get(stream, (None,))[0] != (chunk.piece, chunk.augment_seed):
@@ -205,6 +226,7 @@ class _Trainer:
             shown = list(dict.fromkeys(page_numbers.tolist()))[:PAGES_PER_STREAM]
             slots = np.array([shown.index(p) if p in shown else 0 for p in page_numbers])
             slot_rows.append(slots)
+            shown_pages.append(shown)
             page_rows.append([piece.pages[p] for p in shown])
             frames = chunk.frames[drawn[-1]]
             mask_rows.append([target_masks(piece, frames[k:k + 1], piece.pages[shown[slots[i]]].shape)[0]
@@ -219,9 +241,25 @@ class _Trainer:
             for k, mask in enumerate(mask_row):
                 masks[i, k, :mask.shape[0], :mask.shape[1]] = torch.from_numpy(mask)
         page_index = np.stack(slot_rows) + PAGES_PER_STREAM * np.arange(len(chunks))[:, None]
-        return (torch.from_numpy(np.stack(window_rows).astype(np.float32)), pages, masks,
-                torch.from_numpy(np.stack(drawn)), torch.from_numpy(page_index),
-                torch.from_numpy(np.stack(weights)).float())
+        batch = Batch(torch.from_numpy(np.stack(window_rows).astype(np.float32)), pages, masks,
+                      torch.from_numpy(np.stack(drawn)), torch.from_numpy(page_index),
+                      torch.from_numpy(np.stack(weights)).float())
+        return self._add_pitch(batch, chunks, pieces, shown_pages) if settings.pitch_weight > 0 else batch
+
+    def _add_pitch(self, batch: Batch, chunks, pieces, shown_pages) -> Batch:
+        """The batch with its pitch-class targets: what each shown page prints and what each step sounds."""
+        streams, slots, height, width = batch.pages.shape
+        printed = torch.zeros(streams, slots * PITCH_CLASSES, height, width)
+        column = COLUMN_WIDTH * self.config.page_height / 400
+        for i, (chunk, shown) in enumerate(zip(chunks, shown_pages)):
+            piece = pieces[chunk.piece]
+            for k, number in enumerate(shown):
+                maps = column_maps(piece.columns[number], piece.pages[number].shape, column)
+                printed[i, k * PITCH_CLASSES:(k + 1) * PITCH_CLASSES, :maps.shape[1], :maps.shape[2]] = \
+                    torch.from_numpy(maps)
+        sounding = torch.from_numpy(np.stack([pieces[c.piece].sounding[c.frames] for c in chunks]))
+        playing = torch.from_numpy(np.stack([c.valid for c in chunks])).float()
+        return replace(batch, printed=printed, sounding=sounding, playing=playing)
 
     def _loop(self, model, wrapped, optimiser, streams, train, valid, loop, lstm, generator, dataset) -> dict:
         from tqdm import tqdm
@@ -237,24 +275,21 @@ class _Trainer:
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
         while loop.step < total and loop.bad_epochs < settings.stop_after:
             if settings.repeat_batch and repeated is not None:
-                window, pages, masks, drawn, page_index, weights = repeated
+                batch = repeated
                 lstm = None
             else:
                 chunks = streams.next()
                 lstm = _reset_rows(lstm, [c.reset for c in chunks])
-                window, pages, masks, drawn, page_index, weights = self._batch(chunks, train, augmented, streams)
+                batch = self._batch(chunks, train, augmented, streams)
                 if settings.augment:
-                    pages, masks = augment_pages(pages, masks, generator)
+                    batch = _augment(batch, generator)
                 if settings.repeat_batch:
-                    if weights.sum() == 0:
+                    if batch.weights.sum() == 0:
                         continue  # nothing plays yet in this chunk: repeat one that has a target
-                    repeated = (window, pages, masks, drawn, page_index, weights)
+                    repeated = batch
             wrapped.train()
             with autocast:
-                logits, new_state = wrapped(pages.flatten(0, 1)[:, None].to(self.device), window.to(self.device),
-                                            _to(lstm, self.device), page_index=page_index.to(self.device),
-                                            steps=drawn.to(self.device))
-                loss = dice_loss(logits[:, :, 0].float(), masks.to(self.device), weights.to(self.device))
+                loss, new_state, terms = self._loss(wrapped, batch, lstm)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -266,7 +301,7 @@ class _Trainer:
             progress.set_postfix(loss=f"{loss_value:.3f}", lr=f"{loop.lr:.1e}", steps_s=f"{rate:.2f}")
             if self.context.main:
                 _append_csv(self.out / "train.csv", {"step": loop.step, "epoch": loop.epoch, "loss": loss_value,
-                                                     "lr": loop.lr, "steps_per_s": rate})
+                                                     **terms, "lr": loop.lr, "steps_per_s": rate})
             if loop.step % settings.epoch_steps == 0:
                 self._end_epoch(model, optimiser, valid, loop, dataset, progress)
             if time.monotonic() - last_save > settings.checkpoint_minutes * 60 or loop.step % settings.epoch_steps == 0:
@@ -277,6 +312,28 @@ class _Trainer:
         if self.context.main and not (self.out / "best" / checkpoint.RECORD).exists():
             self._end_epoch(model, optimiser, valid, loop, dataset, None)
         return loop.best_metrics
+
+    def _loss(self, wrapped, batch: Batch, lstm):
+        """The step's loss (Dice, plus the weighted spatial cross-entropy and pitch terms), the new state and,
+        when there is more than Dice, each term's value (this process's) for the log."""
+        settings, device = self.settings, self.device
+        outputs = wrapped(batch.pages.flatten(0, 1)[:, None].to(device), batch.windows.to(device),
+                          _to(lstm, device), page_index=batch.page_index.to(device), steps=batch.drawn.to(device),
+                          parts=settings.pitch_weight > 0)
+        logits, state = outputs[0][:, :, 0].float(), outputs[1]
+        masks, weights = batch.masks.to(device), batch.weights.to(device)
+        terms = {"dice": dice_loss(logits, masks, weights)}
+        if settings.ce_weight > 0:
+            terms["cross_entropy"] = spatial_cross_entropy(logits, masks, weights)
+        if settings.pitch_weight > 0:
+            parts = outputs[2]
+            printed = batch.printed.reshape(-1, PITCH_CLASSES, *batch.printed.shape[-2:])
+            terms["pitch_page"], terms["pitch_audio"] = pitch_losses(
+                parts.features, printed[parts.pages.cpu()].to(device), parts.queries, batch.sounding.to(device),
+                batch.playing.to(device))
+        loss = (terms["dice"] + settings.ce_weight * terms.get("cross_entropy", 0.0)
+                + settings.pitch_weight * (terms.get("pitch_page", 0.0) + terms.get("pitch_audio", 0.0)))
+        return loss, state, ({name: float(value.detach()) for name, value in terms.items()} if len(terms) > 1 else {})
 
     def _end_epoch(self, model, optimiser, valid, loop, dataset, progress) -> None:
         metrics = validate(model, valid, self.config, self.settings, self.device) if self.context.main else {}
@@ -341,6 +398,14 @@ def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: T
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"dice_loss": float(np.mean(losses)) if losses else 1.0, "precision": float(precision),
             "recall": float(recall), "f1": float(f1)}
+
+
+def _augment(batch: Batch, generator: torch.Generator) -> Batch:
+    """The batch with its pages, masks and printed pitch classes warped alike (see augment_pages)."""
+    targets = batch.masks if batch.printed is None else torch.cat([batch.masks, batch.printed], 1)
+    pages, targets = augment_pages(batch.pages, targets, generator)
+    masks, printed = targets[:, :batch.masks.shape[1]], targets[:, batch.masks.shape[1]:]
+    return replace(batch, pages=pages, masks=masks, printed=None if batch.printed is None else printed)
 
 
 def _reset_rows(lstm, resets: list[bool]):

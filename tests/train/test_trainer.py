@@ -21,19 +21,26 @@ def train_args(data, out, *extra):
     return ["train", "--data", str(data), "--out", str(out), *TINY_RUN, *extra]
 
 
-def losses(run):
+def losses(run, term="loss"):
     with open(run / "train.csv") as stream:
-        return [float(row["loss"]) for row in csv.DictReader(stream)]
+        return [float(row[term]) for row in csv.DictReader(stream)]
 
 
-@pytest.mark.parametrize("conditioning", ["film", "match"])
-def test_loss_falls_on_a_tiny_set(built_dataset, tmp_path, conditioning):
+@pytest.mark.parametrize("conditioning, extra, terms", [
+    ("film", [], []),
+    ("match", [], []),
+    ("match", ["--pitch-weight", "1", "--ce-weight", "0.5"], ["dice", "cross_entropy", "pitch_page", "pitch_audio"]),
+])
+def test_loss_falls_on_a_tiny_set(built_dataset, tmp_path, conditioning, extra, terms):
     run = tmp_path / "run"
     assert main(train_args(built_dataset, run, "--limit", "1", "--repeat-batch", "--lr", "1e-2",
-                           "--epoch-steps", "50", "--max-epochs", "1", "--conditioning", conditioning)) == 0
+                           "--epoch-steps", "50", "--max-epochs", "1", "--conditioning", conditioning, *extra)) == 0
     values = losses(run)
     assert len(values) == 50
     assert np.mean(values[-5:]) < np.mean(values[:5]) - 0.1
+    for term in terms:
+        values = losses(run, term)
+        assert np.mean(values[-5:]) < np.mean(values[:5]), term
     model, record = checkpoint.load(run / "best")
     assert record["training"]["steps"] == 50 and "f1" in record["validation"]
     assert model.config.conditioning == conditioning
@@ -87,6 +94,7 @@ def test_two_process_ddp_on_cpu(built_dataset, tmp_path):
 
 @pytest.mark.parametrize("extra, message", [
     (["--device", "cuda"], "CUDA is not available"),
+    (["--conditioning", "film", "--pitch-weight", "1"], "pitch supervision needs match conditioning"),
 ])
 def test_bad_requests_are_clear(built_dataset, tmp_path, capsys, extra, message):
     if extra == ["--device", "cuda"]:

@@ -1,0 +1,66 @@
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from sheetsync.data.format import Onset
+from sheetsync.train.pitch import column_maps, pitch_losses, printed_columns, sounding_pitch_classes
+
+
+def piece():
+    """Two systems on page 0 and one on page 1: a C major chord, then E, then G on the next page."""
+    systems = [SimpleNamespace(page=0, bbox=[10, 20, 190, 60]), SimpleNamespace(page=0, bbox=[10, 100, 190, 140]),
+               SimpleNamespace(page=1, bbox=[10, 20, 190, 60])]
+    onsets = [Onset(0.5, 0, 0, 40.0, 30.0, 60), Onset(0.5, 0, 0, 40.0, 50.0, 64), Onset(0.5, 0, 0, 40.0, 45.0, 67),
+              Onset(1.0, 0, 1, 80.0, 120.0, 76), Onset(1.5, 1, 2, 50.0, 30.0, 55)]
+    return SimpleNamespace(onsets=onsets, systems=systems)
+
+
+def classes(row):
+    return set(np.flatnonzero(row).tolist())
+
+
+def test_what_sounds_is_the_last_onset_and_nothing_before_the_first():
+    sounding = sounding_pitch_classes(piece(), 40)  # 20 frames a second
+    assert sounding.shape == (40, 12)
+    assert not sounding[:10].any()
+    assert classes(sounding[10]) == classes(sounding[19]) == {0, 4, 7}
+    assert classes(sounding[20]) == {4}
+    assert classes(sounding[30]) == classes(sounding[39]) == {7}
+
+
+def test_printed_columns_are_per_page_in_model_pixels():
+    columns = printed_columns(piece(), 0, 0.5)
+    assert len(columns) == 2
+    chord = columns[np.argmin(columns[:, 0])]
+    np.testing.assert_allclose(chord[:3], [20.0, 10.0, 30.0])
+    assert classes(chord[3:]) == {0, 4, 7}
+    assert classes(printed_columns(piece(), 1, 1.0)[0, 3:]) == {7}
+
+
+def test_column_maps_mark_the_column_over_the_system_height_only():
+    maps = column_maps(printed_columns(piece(), 0, 0.5), (80, 100), width=4.0)
+    assert maps.shape == (12, 80, 100)
+    assert classes(maps[:, 20, 20]) == {0, 4, 7} and classes(maps[:, 10, 21]) == {0, 4, 7}
+    assert classes(maps[:, 55, 40]) == {4}
+    assert not maps[:, 20, 25].any()  # beside the column
+    assert not maps[:, 40, 20].any()  # between the systems
+    assert not maps[:, 5, 20].any()  # above the first system
+
+
+def test_pitch_losses_reward_the_right_classes_only():
+    page_targets = torch.from_numpy(column_maps(printed_columns(piece(), 0, 0.5), (80, 100), 4.0))[None]
+    sounding = torch.from_numpy(sounding_pitch_classes(piece(), 40))[None]
+    playing = torch.ones(1, 40)
+    right_features = torch.cat([(page_targets * 2 - 1) * 20, torch.zeros(1, 4, 80, 100)], 1)
+    right_queries = torch.cat([(sounding * 2 - 1) * 20, torch.zeros(1, 40, 5)], -1)
+    page, audio = pitch_losses(right_features, page_targets, right_queries, sounding, playing)
+    assert float(page) < 1e-6 and float(audio) < 1e-6
+    page, audio = pitch_losses(-right_features, page_targets, -right_queries, sounding, playing)
+    assert float(page) > 10 and float(audio) > 10
+    # steps outside the piece do not count
+    wrong_late = right_queries.clone()
+    wrong_late[:, 30:] *= -1
+    _, audio = pitch_losses(right_features, page_targets, wrong_late, sounding, torch.arange(40.0)[None] < 30)
+    assert float(audio) == pytest.approx(0.0, abs=1e-6)
