@@ -15,34 +15,16 @@ import torch
 
 from sheetsync.model.config import PAPER
 from sheetsync.model.network import ScoreFollower
-from sheetsync.train.losses import dice_loss
+from sheetsync.model.probe import two_sounds
 
 
 def run(prior: float, lr: float, steps: int) -> None:
     torch.manual_seed(0)
-    model = ScoreFollower(PAPER.replace(page_height=64, output_prior=prior))
-    optimiser = torch.optim.Adam(model.parameters(), lr)
-    batch, height, width = 8, 64, 96
-    page = (torch.rand(1, 1, height, width) > 0.9).float().expand(batch, 1, 1, height, width)
-    sound = torch.tensor([0, 1] * (batch // 2))
-    windows = torch.randn(batch, 1, 78, 40) * 0.1
-    windows[sound == 0, :, :20] += 2.0
-    windows[sound == 1, :, 50:] += 2.0
-    masks = torch.zeros(batch, 1, height, width)
-    masks[sound == 0, :, 10:40, 20:25] = 1
-    masks[sound == 1, :, 10:40, 70:75] = 1
-    for _ in range(steps):
-        logits, _ = model(page, windows, None)
-        loss = dice_loss(logits[:, :, 0], masks, torch.ones(batch, 1))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-    probabilities = torch.sigmoid(logits[:, 0, 0]).detach()
-    left = probabilities[:, 10:40, 20:25].mean((1, 2))
-    right = probabilities[:, 10:40, 70:75].mean((1, 2))
-    print(f"output prior {prior:<4g} lr {lr:g}: Dice loss {loss.item():.3f} after {steps} steps; "
-          f"low notes light left/right {left[sound == 0].mean():.2f}/{right[sound == 0].mean():.2f}, "
-          f"high notes {left[sound == 1].mean():.2f}/{right[sound == 1].mean():.2f}")
+    result = two_sounds(ScoreFollower(PAPER.replace(page_height=64, output_prior=prior)), lr, steps, 64, 96)
+    low, high = result.sound == 0, result.sound == 1
+    print(f"output prior {prior:<4g} lr {lr:g}: Dice loss {result.loss:.3f} after {steps} steps; "
+          f"low notes light left/right {result.left[low].mean():.2f}/{result.right[low].mean():.2f}, "
+          f"high notes {result.left[high].mean():.2f}/{result.right[high].mean():.2f}")
 
 
 def main() -> None:

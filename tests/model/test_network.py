@@ -216,31 +216,13 @@ def test_output_prior_sets_the_starting_probability():
 def test_the_audio_steers_where_the_map_lights_up():
     """End to end through FiLM: two sounds, one page, two targets; the network must learn which is which."""
     from sheetsync.model.config import TINY
-    from sheetsync.train.losses import dice_loss
+    from sheetsync.model.probe import two_sounds
 
     torch.manual_seed(0)
-    model = ScoreFollower(TINY.replace(output_prior=0.02))
-    optimiser = torch.optim.Adam(model.parameters(), 3e-4 * 10)
-    height, width, batch = 32, 48, 8
-    page = (torch.rand(1, 1, height, width) > 0.9).float().expand(batch, 1, 1, height, width)
-    sound = torch.tensor([0, 1] * (batch // 2))
-    windows = torch.randn(batch, 1, TINY.n_bins, TINY.frames_in) * 0.1
-    windows[sound == 0, :, :20] += 2.0  # low notes
-    windows[sound == 1, :, 50:] += 2.0  # high notes
-    masks = torch.zeros(batch, 1, height, width)
-    masks[sound == 0, :, 5:20, 8:12] = 1  # left
-    masks[sound == 1, :, 5:20, 36:40] = 1  # right
-    for _ in range(150):
-        logits, _ = model(page, windows, None)
-        loss = dice_loss(logits[:, :, 0], masks, torch.ones(batch, 1))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-    probabilities = torch.sigmoid(logits[:, 0, 0]).detach()
-    left = probabilities[:, 5:20, 8:12].mean((1, 2))
-    right = probabilities[:, 5:20, 36:40].mean((1, 2))
-    assert (left[sound == 0] > 0.5).all() and (right[sound == 0] < 0.2).all()
-    assert (right[sound == 1] > 0.5).all() and (left[sound == 1] < 0.2).all()
+    result = two_sounds(ScoreFollower(TINY.replace(output_prior=0.02)), 3e-3, 150, 32, 48)
+    low, high = result.sound == 0, result.sound == 1
+    assert (result.left[low] > 0.5).all() and (result.right[low] < 0.2).all()
+    assert (result.right[high] > 0.5).all() and (result.left[high] < 0.2).all()
 
 
 def test_matched_pages_are_read_once_and_only_the_query_depends_on_the_audio():
