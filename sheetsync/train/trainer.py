@@ -352,8 +352,10 @@ class _Trainer:
                     group["lr"] = loop.lr
         if self.context.main:
             _append_csv(self.out / "valid.csv", {"epoch": loop.epoch, "step": loop.step, **metrics, "lr": loop.lr})
+            pitch = "".join(f", {name} {metrics[name]:.3f}" for name in ("pitch_audio_f1", "pitch_page_f1")
+                            if name in metrics)
             line = (f"epoch {loop.epoch}: valid dice loss {metrics['dice_loss']:.4f}, F1 {metrics['f1']:.3f}"
-                    f"{' (best)' if improved else ''}")
+                    f"{pitch}{' (best)' if improved else ''}")
             (progress.write if progress else print)(line)
 
     def _record(self, loop, dataset) -> dict:
@@ -364,15 +366,19 @@ class _Trainer:
 
 
 def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: TrainSettings, device) -> dict:
-    """Dice loss and pixel precision/recall/F1 (threshold 0.5) over the opening frames of the valid pieces."""
+    """Dice loss and pixel precision/recall/F1 (threshold 0.5) over the opening frames of the valid pieces;
+    with pitch supervision also the F1 of each side's pitch classes (see pitch_counts)."""
     model.eval()
     totals = np.zeros(3)
+    pitch = np.zeros((2, 3)) if settings.pitch_weight > 0 else None
     losses = []
     every = max(1, settings.length // settings.unet_frames)
     with torch.no_grad():
         for piece in pieces:
             count = min(len(piece), settings.valid_frames)
             pages = torch.stack([torch.from_numpy(page.astype(np.float32) / 255) for page in piece.pages])
+            if pitch is not None:
+                pitch += pitch_counts(model, piece, pages, count, device)
             state = None
             for start in range(0, count, settings.length):
                 frames = np.arange(start, min(start + settings.length, count))
@@ -396,8 +402,36 @@ def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: T
     precision = true_positive / predicted if predicted else 0.0
     recall = true_positive / actual if actual else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"dice_loss": float(np.mean(losses)) if losses else 1.0, "precision": float(precision),
-            "recall": float(recall), "f1": float(f1)}
+    scores = {"dice_loss": float(np.mean(losses)) if losses else 1.0, "precision": float(precision),
+              "recall": float(recall), "f1": float(f1)}
+    if pitch is not None:
+        scores["pitch_audio_f1"], scores["pitch_page_f1"] = (_f1(*counts) for counts in pitch)
+    return scores
+
+
+def pitch_counts(model, piece: PieceTensors, pages: torch.Tensor, count: int, device) -> np.ndarray:
+    """[[tp, predicted, actual]] of pitch classes said (logit > 0) by the query of each of the first `count`
+    frames against what sounds, and by the page features of each pixel in a note column against what is
+    printed there."""
+    config = model.config
+    frames = np.arange(count)
+    window = torch.from_numpy(windows(piece.spectrogram, frames, config.frames_in).astype(np.float32))
+    z, _ = model.audio(window[None].to(device), None)
+    said = model.query(z)[0, :, :PITCH_CLASSES].cpu() > 0
+    audio = pixel_counts(said, torch.from_numpy(piece.sounding[frames]) > 0.5)
+    page = np.zeros(3)
+    column = COLUMN_WIDTH * config.page_height / 400
+    for number, image in enumerate(pages):
+        cache = model.prepare_page(image)
+        printed = torch.from_numpy(column_maps(piece.columns[number], image.shape, column)) > 0.5
+        inside = printed.any(0, keepdim=True).expand_as(printed)
+        features = cache.features[0, :PITCH_CLASSES, :cache.height, :cache.width].cpu() > 0
+        page += pixel_counts(features & inside, printed)
+    return np.stack([audio, page])
+
+
+def _f1(true_positive: float, predicted: float, actual: float) -> float:
+    return float(2 * true_positive / (predicted + actual)) if predicted + actual else 0.0
 
 
 def _augment(batch: Batch, generator: torch.Generator) -> Batch:

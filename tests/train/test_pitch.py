@@ -64,3 +64,30 @@ def test_pitch_losses_reward_the_right_classes_only():
     wrong_late[:, 30:] *= -1
     _, audio = pitch_losses(right_features, page_targets, wrong_late, sounding, torch.arange(40.0)[None] < 30)
     assert float(audio) == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_validation_counts_what_each_side_says(built_dataset, sign):
+    """A model made to say every pitch class (or none) everywhere: the counts follow from the targets alone."""
+    from sheetsync.data.format import load_dataset
+    from sheetsync.train.data import load_piece_tensors
+    from sheetsync.train.trainer import pitch_counts
+    from tests.model.tiny import tiny_model
+
+    model = tiny_model(conditioning="match")
+    with torch.no_grad():
+        for layer in (model.query, model.unet.out):
+            layer.weight.zero_()
+            layer.bias.fill_(sign)
+    dataset = load_dataset(built_dataset)
+    piece = load_piece_tensors(dataset, dataset.pieces[0], page_height=model.config.page_height)
+    pages = torch.stack([torch.from_numpy(page.astype(np.float32) / 255) for page in piece.pages])
+    counts = pitch_counts(model, piece, pages, 60, torch.device("cpu"))
+    sounding = piece.sounding[:60].sum()
+    printed = [column_maps(c, p.shape, 5.0) for c, p in zip(piece.columns, piece.pages)]
+    notes = sum(m.sum() for m in printed)
+    inside = sum(12 * m.any(0).sum() for m in printed)
+    expected = [[sounding, 12 * 60, sounding], [notes, inside, notes]] if sign > 0 else \
+        [[0, 0, sounding], [0, 0, notes]]
+    np.testing.assert_allclose(counts, expected)
+    assert sounding > 0 and notes > 0

@@ -41,6 +41,11 @@ def test_loss_falls_on_a_tiny_set(built_dataset, tmp_path, conditioning, extra, 
     for term in terms:
         values = losses(run, term)
         assert np.mean(values[-5:]) < np.mean(values[:5]), term
+    with open(run / "valid.csv") as stream:
+        validation = next(csv.DictReader(stream))
+    assert ("pitch_page_f1" in validation) == bool(terms)
+    if terms:
+        assert all(0.0 <= float(validation[name]) <= 1.0 for name in ("pitch_page_f1", "pitch_audio_f1"))
     model, record = checkpoint.load(run / "best")
     assert record["training"]["steps"] == 50 and "f1" in record["validation"]
     assert model.config.conditioning == conditioning
