@@ -41,6 +41,11 @@ class ModelConfig:
         only takes their dot product with a query drawn from z (plus a
         bias) -- a per-frame cost of one product over the page.
     match_dim: features per pixel of the "match" conditioning.
+    match_levels: how many decoder levels, from the full-resolution one
+        down, feed those features (1: the last block alone, whose
+        `unet_channels[0]` channels, 8 in the paper's U-Net, cap the rank of
+        the features below `match_dim`; 3 adds the 16 and 32 channels of the
+        next two levels).
     shortcut: the last `shortcut` frames of the window also reach the
         embedding through one linear map, beside the conv stages (0: the
         paper's encoder). The paper's conv stack alone takes many hundred
@@ -63,6 +68,7 @@ class ModelConfig:
     conditioning: str = "film"
     match_dim: int = 16
     shortcut: int = 0
+    match_levels: int = 1
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
@@ -77,6 +83,9 @@ class ModelConfig:
             raise ValueError(f"unknown upsampling '{self.upsample}' (known: {', '.join(UPSAMPLING)})")
         if len(self.unet_channels) < 2 or min(self.unet_channels) < 1:
             raise ValueError(f"unet_channels needs two or more positive widths, not {self.unet_channels}")
+        if not 1 <= self.match_levels < len(self.unet_channels):
+            raise ValueError(f"match_levels must be between 1 and {len(self.unet_channels) - 1}, "
+                             f"not {self.match_levels}")
         if self.page_height < self.page_multiple:
             raise ValueError(f"page_height {self.page_height} is below the U-Net's page multiple {self.page_multiple}")
         if not 0.0 <= self.output_prior < 1.0:
@@ -132,5 +141,5 @@ PAPER = ModelConfig()
 # (follows in ~6 ms a frame on two cores, where FiLM takes ~42 ms at this size), and the audio shortcut. Half the
 # paper's page height was tried and is too coarse to read pitch: a staff space shrinks to about one pixel.
 # (The shipped checkpoint is an early FiLM run at 200 px; its model.json says so.)
-DEFAULT = PAPER.replace(conditioning="match", shortcut=3)
+DEFAULT = PAPER.replace(conditioning="match", shortcut=3, match_levels=3)
 TINY = ModelConfig(unet_channels=(4, 4, 8, 8, 8), audio_channels=(4, 4, 8, 8), embedding=8, hidden=16)

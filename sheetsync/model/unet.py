@@ -5,7 +5,10 @@ F-I up; A and I are unconditioned, B-H carry a FiLM layer. Block A does not
 depend on the audio, so `first` (block A) and `rest` (everything after it)
 are separate: a follower computes `first` once per page. With "match"
 conditioning no block is conditioned (z is None) and the output has
-`match_dim` channels, the page's features for the audio to match.
+`match_dim` channels, the page's features for the audio to match: a 1x1 conv
+of the last block's output, plus, with `match_levels` > 1, 1x1 convs of the
+coarser decoder levels interpolated up (the last block alone has only
+`unet_channels[0]` channels, fewer than the features it must carry).
 """
 
 from __future__ import annotations
@@ -69,6 +72,9 @@ class ConditionedUNet(nn.Module):
         self.up = nn.ModuleList(Up(widths[i + 1], widths[i], config.upsample) for i in reversed(levels))
         self.decode = nn.ModuleList(Block(widths[i], widths[i], z if i > 0 else None) for i in reversed(levels))
         self.out = nn.Conv2d(widths[0], config.match_dim if config.matched else 1, 1)
+        levels_matched = config.match_levels if config.matched else 1
+        self.coarse = nn.ModuleList(nn.Conv2d(widths[i], config.match_dim, 1) for i in range(1, levels_matched))
+        self.mode = config.upsample
 
     def first(self, pages: torch.Tensor) -> torch.Tensor:
         """Block A: (N, 1, H, W) pages -> (N, widths[0], H, W) features, independent of the audio."""
@@ -81,9 +87,15 @@ class ConditionedUNet(nn.Module):
         for block in self.down:
             skips.append(x)
             x = block(F.max_pool2d(x, 2), z)
+        decoded = []
         for up, block in zip(self.up, self.decode):
             x = block(up(x, skips.pop()), z)
-        return self.out(x)
+            decoded.append(x)
+        out = self.out(x)
+        options = {"align_corners": False} if self.mode == "bilinear" else {}
+        for level, head in enumerate(self.coarse, start=1):
+            out = out + F.interpolate(head(decoded[-1 - level]), size=out.shape[-2:], mode=self.mode, **options)
+        return out
 
     def forward(self, pages: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
         """Logits (N, 1, H, W) for pages (N, 1, H, W) and z (N, hidden)."""

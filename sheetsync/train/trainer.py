@@ -81,6 +81,8 @@ def settings_from_args(args) -> TrainSettings:
         config = config.replace(conditioning=args.conditioning)
     if args.shortcut is not None:
         config = config.replace(shortcut=args.shortcut)
+    if args.match_levels is not None:
+        config = config.replace(match_levels=args.match_levels)
     if args.output_prior is not None:
         config = config.replace(output_prior=args.output_prior)
     unet_frames = args.unet_frames or (args.length if config.matched else TrainSettings.unet_frames)

@@ -13,7 +13,7 @@ def test_paper_defaults():
 
 
 @pytest.mark.parametrize("config", [PAPER, TINY, TINY.replace(variant="FB"), TINY.replace(variant="NTC"),
-                                    TINY.replace(conditioning="match", match_dim=5)])
+                                    TINY.replace(conditioning="match", match_dim=5, match_levels=3)])
 def test_round_trip_through_json(config):
     assert ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
 
@@ -38,6 +38,8 @@ def test_missing_settings_take_defaults_and_unknown_ones_fail():
     ({"hidden": 0}, "positive"),
     ({"conditioning": "attention"}, "unknown conditioning"),
     ({"match_dim": 0}, "match_dim must be positive"),
+    ({"match_levels": 0}, "match_levels must be between 1 and 4"),
+    ({"match_levels": 5}, "match_levels must be between 1 and 4"),
     ({"shortcut": 41}, "shortcut must be between 0 and the context"),
 ])
 def test_invalid_settings(changes, message):

@@ -36,10 +36,10 @@ def test_wrong_inputs_are_clear_errors():
         model(random_pages(3), random_windows(model))
 
 
-@pytest.mark.parametrize("conditioning", ["film", "match"])
+@pytest.mark.parametrize("conditioning, levels", [("film", 1), ("match", 1), ("match", 3)])
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_stepping_frame_by_frame_equals_the_sequence(variant, conditioning):
-    model = tiny_model(variant, conditioning=conditioning)
+def test_stepping_frame_by_frame_equals_the_sequence(variant, conditioning, levels):
+    model = tiny_model(variant, conditioning=conditioning, match_levels=levels)
     page, audio = random_pages(1, 37, 21), random_windows(model, batch=1, steps=6)
     with torch.no_grad():
         sequence, final = model(page, audio)
@@ -235,6 +235,24 @@ def test_matched_pages_are_read_once_and_only_the_query_depends_on_the_audio():
     query = model.query(z)[0]
     expected = torch.einsum("dhw,d->hw", cache.features[0], query[:6]) / 6 ** 0.5 + query[6]
     torch.testing.assert_close(model.predict(cache, z), torch.sigmoid(expected[:37, :21]))
+
+
+@pytest.mark.parametrize("levels, rank", [(1, 4), (3, 6)])
+def test_coarser_levels_lift_the_rank_of_the_match_features(levels, rank):
+    """Block I of the tiny U-Net has 4 channels: alone, it cannot give 6 independent features."""
+    model = tiny_model(conditioning="match", match_dim=6, match_levels=levels).train()
+    features = model.prepare_page(random_pages(1, 64, 48)[0, 0]).features[0].flatten(1)
+    singular = torch.linalg.svdvals(features - features.mean(1, keepdim=True))
+    assert int((singular > singular[0] * 1e-4).sum()) == rank
+
+
+@pytest.mark.parametrize("levels", [1, 3])
+def test_gradients_reach_every_match_parameter(levels):
+    model = tiny_model(conditioning="match", match_levels=levels).train()
+    logits, _ = model(random_pages(), random_windows(model))
+    torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.rand_like(logits)).backward()
+    for name, parameter in model.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
 
 def test_matched_maps_follow_the_audio_and_the_page():
