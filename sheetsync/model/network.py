@@ -144,7 +144,7 @@ class ScoreFollower(nn.Module):
         if self.config.matched:
             shown, index = index.flatten().unique(return_inverse=True)  # read only the pages some step shows
             features = self.unet.rest(self._block_a(pages[shown]), None)
-            logits = self._match_steps(features, index, z)
+            logits = self._match(features, index, z)
         else:
             logits = self.unet.rest(self._block_a(pages)[index.flatten()], z)
         logits = logits[..., :height, :width].unflatten(0, shape)
@@ -190,7 +190,10 @@ class ScoreFollower(nn.Module):
     def predict(self, cache: PageCache, z: torch.Tensor) -> torch.Tensor:
         """Probability map (H, W) of where the music is on the cached page, given z (1, hidden)."""
         z = z.reshape(1, -1)
-        logits = self._match(cache.features, z) if self.config.matched else self.unet.rest(cache.features, z)
+        if self.config.matched:
+            logits = self._match(cache.features, torch.zeros(1, dtype=torch.long, device=z.device), z)
+        else:
+            logits = self.unet.rest(cache.features, z)
         return torch.sigmoid(logits[0, 0, :cache.height, :cache.width])
 
     def pad(self, pages: torch.Tensor) -> torch.Tensor:
@@ -205,16 +208,10 @@ class ScoreFollower(nn.Module):
             padded = padded.contiguous(memory_format=torch.channels_last)
         return self.unet.first(padded)
 
-    def _match(self, features: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """Logits (N, 1, H, W): page features (N, D, H, W) dotted with the query of z (N, hidden), plus its bias."""
-        query = self.query(z)
-        dim = self.config.match_dim
-        logits = torch.einsum("ndhw,nd->nhw", features, query[:, :dim]) / math.sqrt(dim)
-        return (logits + query[:, dim, None, None])[:, None]
-
-    def _match_steps(self, features: torch.Tensor, index: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """`_match` for N steps (z (N, hidden)) on pages features[index] (index (N,)), one product per page
-        rather than a copy of its features per step."""
+    def _match(self, features: torch.Tensor, index: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Logits (N, 1, H, W) of N steps (z (N, hidden)) on pages features[index] (index (N,)): each page's
+        features (D, H, W) dotted with its steps' queries, plus their bias; one product per page rather than a
+        copy of its features per step."""
         query = self.query(z)
         dim = self.config.match_dim
         flat = features.flatten(2)
