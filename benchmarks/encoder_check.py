@@ -23,23 +23,7 @@ from sheetsync.data.format import load_dataset
 from sheetsync.model.config import PAPER
 from sheetsync.model.encoders import ContextEncoder
 from sheetsync.model.network import initialise
-from sheetsync.train.data import spectrogram_statistics, windows
-
-
-class Piece:
-    """A piece's spectrogram and, per frame, the pitch classes (12,) of the last onset at or before it."""
-
-    def __init__(self, dataset, piece_id: str, cache: Path):
-        from sheetsync.train.data import load_piece_tensors
-
-        self.spectrogram = load_piece_tensors(dataset, piece_id, cache=cache).spectrogram
-        onsets = dataset.load_piece(piece_id).onsets
-        times = sorted({round(o.time, 4) for o in onsets})
-        classes = np.zeros((len(times), 12), np.float32)
-        for onset in onsets:
-            classes[times.index(round(onset.time, 4)), onset.pitch % 12] = 1
-        last = np.searchsorted(times, np.arange(len(self.spectrogram)) / 20.0, side="right") - 1
-        self.classes = np.where(last[:, None] >= 0, classes[np.maximum(last, 0)], 0).astype(np.float32)
+from sheetsync.train.data import load_piece_tensors, spectrogram_statistics, windows
 
 
 class Linear(nn.Module):
@@ -55,9 +39,9 @@ def sample(pieces, count, rng, mean, std):
     rows, labels = [], []
     for _ in range(count):
         piece = pieces[rng.integers(len(pieces))]
-        frames = rng.integers(len(piece.classes), size=8)
+        frames = rng.integers(len(piece), size=8)
         rows.append(windows(piece.spectrogram, frames, PAPER.context))
-        labels.append(piece.classes[frames])
+        labels.append(piece.sounding[frames])
     window = (torch.from_numpy(np.concatenate(rows).astype(np.float32)) - mean[:, None]) / std[:, None]
     return window, torch.from_numpy(np.concatenate(labels))
 
@@ -90,8 +74,8 @@ def main() -> None:
     args = parser.parse_args()
     dataset = load_dataset(args.data)
     cache = Path(args.data) / ".cache"
-    train = [Piece(dataset, i, cache) for i in list(dataset.split("train"))[:args.pieces]]
-    valid = [Piece(dataset, i, cache) for i in list(dataset.split("valid"))[:8]]
+    train = [load_piece_tensors(dataset, i, cache=cache) for i in list(dataset.split("train"))[:args.pieces]]
+    valid = [load_piece_tensors(dataset, i, cache=cache) for i in list(dataset.split("valid"))[:8]]
     mean, std = map(torch.from_numpy, spectrogram_statistics(train))
     run("CB (paper)", ContextEncoder(PAPER), train, valid, args.steps, mean, std)
     run("CB + shortcut", ContextEncoder(PAPER.replace(shortcut=3)), train, valid, args.steps, mean, std)
