@@ -67,10 +67,14 @@ class TrainSettings:
     pitch_weight: float = 0.0
     ce_weight: float = 0.0
 
-    def same_run(self, other: "TrainSettings") -> bool:
-        ignore = {"max_epochs", "epoch_steps", "device", "checkpoint_minutes", "out"}
-        return {k: v for k, v in asdict(self).items() if k not in ignore} == \
-            {k: v for k, v in asdict(other).items() if k not in ignore}
+    def differences(self, other: "TrainSettings") -> list[str]:
+        """'name: ours -> theirs' for each setting that makes `other` a different run (model settings by name)."""
+        ignore = {"max_epochs", "epoch_steps", "device", "checkpoint_minutes", "out", "model"}
+        ours, theirs = asdict(self), asdict(other)
+        changed = [(k, ours[k], theirs[k]) for k in ours if k not in ignore and ours[k] != theirs[k]]
+        model, other_model = ModelConfig.from_dict(self.model).to_dict(), ModelConfig.from_dict(other.model).to_dict()
+        changed += [(f"model.{k}", model[k], other_model[k]) for k in model if model[k] != other_model[k]]
+        return [f"{name}: {a!r} -> {b!r}" for name, a, b in changed]
 
 
 def settings_from_args(args) -> TrainSettings:
@@ -112,9 +116,10 @@ def prepare_run_folder(settings: TrainSettings, resume: bool) -> None:
         if not record.exists():
             raise SheetsyncError(f"nothing to resume in '{out}' (no {RUN_FILE})")
         previous = TrainSettings(**json.loads(record.read_text()))
-        if not previous.same_run(settings):
-            raise SheetsyncError(f"'{out}' holds a different run; resume it with the same settings or choose "
-                                 f"a new --out folder")
+        differences = previous.differences(settings)
+        if differences:
+            raise SheetsyncError(f"'{out}' holds a different run ({'; '.join(differences)}); resume it with "
+                                 f"the same settings or choose a new --out folder")
         return
     if out.exists() and any(out.iterdir()):
         what = "a training run" if record.exists() else "other files"

@@ -125,7 +125,10 @@ def test_resume_refuses_a_different_run(built_dataset, tmp_path, capsys):
     assert main(train_args(built_dataset, run, "--max-epochs", "1", "--epoch-steps", "2")) == 0
     assert main(train_args(built_dataset, run, "--max-epochs", "2", "--epoch-steps", "2", "--lr", "1e-2",
                            "--resume")) == 2
-    assert "different run" in capsys.readouterr().err
+    assert "different run (lr: 0.0001 -> 0.01)" in capsys.readouterr().err
+    assert main(train_args(built_dataset, run, "--max-epochs", "2", "--epoch-steps", "2", "--conditioning", "match",
+                           "--resume")) == 2
+    assert "different run (model.conditioning: 'film' -> 'match')" in capsys.readouterr().err
 
 
 def test_invalid_dataset_is_refused(tmp_path, capsys):
