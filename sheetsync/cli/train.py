@@ -21,6 +21,7 @@ examples:
   sheetsync train --data data/corpus --out runs/cb --resume       after a stop or a kill
   sheetsync train --data data/tiny --out runs/t --tiny --max-epochs 1 --epoch-steps 20
   torchrun --nproc-per-node 2 -m sheetsync train --data data/corpus --out runs/ddp
+  sheetsync train --data data/corpus --out runs/p --pitch-weight 1 --ce-weight 0.1 --batch 8 --length 8 --lr 1e-3
 """
 
 
@@ -64,7 +65,8 @@ def register(subparsers, manager) -> None:
                              "pages learn which pitch classes each column prints, the audio which sound)")
     parser.add_argument("--ce-weight", type=float, default=0.0, metavar="W",
                         help="weight of a spatial cross-entropy beside the Dice loss (the band as a "
-                             "distribution over the page)")
+                             "distribution over the page; with pitch supervision 0.1 measured well, 1 drowned "
+                             "the audio's pitch signal)")
     parser.add_argument("--no-augment", action="store_true", help="no audio or page augmentation")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
