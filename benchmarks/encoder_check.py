@@ -1,10 +1,10 @@
-"""How fast does each audio encoder learn what sounds now? Prints pitch-class accuracy on validation pieces.
+"""How fast does each audio encoder learn what sounds now? Prints pitch accuracy on validation pieces.
 
     python benchmarks/encoder_check.py --data data/corpus [--steps 600] [--pieces 200]
 
-The probe: from one spectrogram window, predict the pitch classes of the
-notes struck last (a 12-way multi-label task any score follower's audio path
-must solve). Compared: the paper's CB conv encoder, the same with the linear
+The probe: from one spectrogram window, predict the registers (the pitch
+bins of sheetsync.train.pitch) of the notes struck last (a multi-label task
+any score follower's audio path must solve). Compared: the paper's CB conv encoder, the same with the linear
 shortcut of the last 3 frames (`ModelConfig.shortcut`), and that linear map
 alone. "base" is the accuracy of always answering "silent".
 """
@@ -24,6 +24,7 @@ from sheetsync.model.config import PAPER
 from sheetsync.model.encoders import ContextEncoder
 from sheetsync.model.network import initialise
 from sheetsync.train.data import load_piece_tensors, spectrogram_statistics, windows
+from sheetsync.train.pitch import PITCH_BINS
 
 
 class Linear(nn.Module):
@@ -49,7 +50,7 @@ def sample(pieces, count, rng, mean, std):
 def run(name, encoder, train, valid, steps, mean, std) -> None:
     torch.manual_seed(0)
     initialise(encoder)
-    head = nn.Linear(PAPER.embedding, 12)
+    head = nn.Linear(PAPER.embedding, PITCH_BINS)
     optimiser = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=1e-3)
     rng = np.random.default_rng(0)
     valid_windows, valid_labels = sample(valid, 64, np.random.default_rng(1), mean, std)

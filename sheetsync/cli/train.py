@@ -39,6 +39,9 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--shortcut", type=int, metavar="FRAMES",
                         help="last frames fed linearly to the audio embedding beside the conv stages (default 3; "
                              "0: the paper's encoder)")
+    parser.add_argument("--match-dim", type=int, metavar="D",
+                        help="features per pixel with match conditioning (default 32; pitch supervision "
+                             "needs 28 of them)")
     parser.add_argument("--match-levels", type=int, metavar="N",
                         help="decoder levels whose outputs make the match features (default 3; 1: the last "
                              "block alone, whose 8 channels cap the 16 features' rank)")

@@ -141,5 +141,5 @@ PAPER = ModelConfig()
 # (follows in ~6 ms a frame on two cores, where FiLM takes ~42 ms at this size), and the audio shortcut. Half the
 # paper's page height was tried and is too coarse to read pitch: a staff space shrinks to about one pixel.
 # (The shipped checkpoint is an early FiLM run at 200 px; its model.json says so.)
-DEFAULT = PAPER.replace(conditioning="match", shortcut=3, match_levels=3)
+DEFAULT = PAPER.replace(conditioning="match", shortcut=3, match_levels=3, match_dim=32)
 TINY = ModelConfig(unet_channels=(4, 4, 8, 8, 8), audio_channels=(4, 4, 8, 8), embedding=8, hidden=16)

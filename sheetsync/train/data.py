@@ -15,7 +15,7 @@ import numpy as np
 
 from sheetsync.data.format import Dataset, read_page_image
 from sheetsync.data.targets import band_masks, band_width, track
-from sheetsync.train.pitch import printed_columns, sounding_pitch_classes
+from sheetsync.train.pitch import printed_columns, sounding_pitches
 from sheetsync.score.images import MODEL_PAGE_HEIGHT, model_scale, to_model_page
 
 
@@ -31,7 +31,7 @@ class PieceTensors:
     y0: np.ndarray  # (frames,) float32, the system's top
     y1: np.ndarray  # (frames,) float32, the system's bottom
     band: float = band_width(MODEL_PAGE_HEIGHT)  # the target band's width in model pixels
-    sounding: np.ndarray | None = None  # (frames, 12): pitch classes of the last onset (sheetsync.train.pitch)
+    sounding: np.ndarray | None = None  # (frames, PITCH_BINS): pitch bins of the last onset (sheetsync.train.pitch)
     columns: list[np.ndarray] | None = None  # per page, its printed note columns (sheetsync.train.pitch)
 
     def __len__(self) -> int:
@@ -66,7 +66,7 @@ def load_piece_tensors(dataset: Dataset, piece_id: str, cache: Path | None = Non
         id=piece_id, spectrogram=spectrogram, pages=pages, page=truth.page.astype(np.int16),
         x=np.nan_to_num(truth.x * scale).astype(np.float32),
         y0=(boxes[system, 1] * scale).astype(np.float32), y1=(boxes[system, 3] * scale).astype(np.float32),
-        band=band_width(page_height), sounding=sounding_pitch_classes(piece, len(spectrogram)),
+        band=band_width(page_height), sounding=sounding_pitches(piece, len(spectrogram)),
         columns=[printed_columns(piece, number, scale) for number, scale in enumerate(scales)])
 
 

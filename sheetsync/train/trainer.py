@@ -33,7 +33,7 @@ from sheetsync.train import distributed, state as saved_state
 from sheetsync.train.augment import AudioAugment, augment_pages
 from sheetsync.train.data import PieceTensors, load_piece_tensors, spectrogram_statistics, target_masks, windows
 from sheetsync.train.losses import dice_loss, pixel_counts, spatial_cross_entropy
-from sheetsync.train.pitch import PITCH_CLASSES, COLUMN_WIDTH, column_maps, pitch_losses
+from sheetsync.train.pitch import PITCH_BINS, COLUMN_WIDTH, column_maps, pitch_losses
 from sheetsync.train.streams import Streams
 
 RUN_FILE = "run.json"
@@ -85,6 +85,8 @@ def settings_from_args(args) -> TrainSettings:
         config = config.replace(conditioning=args.conditioning)
     if args.shortcut is not None:
         config = config.replace(shortcut=args.shortcut)
+    if args.match_dim is not None:
+        config = config.replace(match_dim=args.match_dim)
     if args.match_levels is not None:
         config = config.replace(match_levels=args.match_levels)
     if args.output_prior is not None:
@@ -138,8 +140,8 @@ class Batch:
     drawn: torch.Tensor  # (B, K) steps
     page_index: torch.Tensor  # (B, T) every step's page in the flattened page stack
     weights: torch.Tensor  # (B, K)
-    printed: torch.Tensor | None = None  # (B, PAGES_PER_STREAM * 12, H, W) printed pitch classes
-    sounding: torch.Tensor | None = None  # (B, T, 12) pitch classes sounding
+    printed: torch.Tensor | None = None  # (B, PAGES_PER_STREAM * PITCH_BINS, H, W) printed pitch bins
+    sounding: torch.Tensor | None = None  # (B, T, PITCH_BINS) pitch bins sounding
     playing: torch.Tensor | None = None  # (B, T) 1 for steps inside the piece
 
 
@@ -149,8 +151,8 @@ class _Trainer:
         self.out = Path(settings.out)
         self.device = context.device or select_device(settings.device)
         self.config = ModelConfig.from_dict(settings.model)
-        if settings.pitch_weight > 0 and not (self.config.matched and self.config.match_dim >= PITCH_CLASSES):
-            raise SheetsyncError(f"pitch supervision needs match conditioning with at least {PITCH_CLASSES} "
+        if settings.pitch_weight > 0 and not (self.config.matched and self.config.match_dim >= PITCH_BINS):
+            raise SheetsyncError(f"pitch supervision needs match conditioning with at least {PITCH_BINS} "
                                  f"features (match_dim), not {self.config.conditioning} / {self.config.match_dim}")
 
     def log(self, message: str) -> None:
@@ -256,13 +258,13 @@ class _Trainer:
     def _add_pitch(self, batch: Batch, chunks, pieces, shown_pages) -> Batch:
         """The batch with its pitch-class targets: what each shown page prints and what each step sounds."""
         streams, slots, height, width = batch.pages.shape
-        printed = torch.zeros(streams, slots * PITCH_CLASSES, height, width)
+        printed = torch.zeros(streams, slots * PITCH_BINS, height, width)
         column = COLUMN_WIDTH * self.config.page_height / 400
         for i, (chunk, shown) in enumerate(zip(chunks, shown_pages)):
             piece = pieces[chunk.piece]
             for k, number in enumerate(shown):
                 maps = column_maps(piece.columns[number], piece.pages[number].shape, column)
-                printed[i, k * PITCH_CLASSES:(k + 1) * PITCH_CLASSES, :maps.shape[1], :maps.shape[2]] = \
+                printed[i, k * PITCH_BINS:(k + 1) * PITCH_BINS, :maps.shape[1], :maps.shape[2]] = \
                     torch.from_numpy(maps)
         sounding = torch.from_numpy(np.stack([pieces[c.piece].sounding[c.frames] for c in chunks]))
         playing = torch.from_numpy(np.stack([c.valid for c in chunks])).float()
@@ -334,7 +336,7 @@ class _Trainer:
             terms["cross_entropy"] = spatial_cross_entropy(logits, masks, weights)
         if settings.pitch_weight > 0:
             parts = outputs[2]
-            printed = batch.printed.reshape(-1, PITCH_CLASSES, *batch.printed.shape[-2:])
+            printed = batch.printed.reshape(-1, PITCH_BINS, *batch.printed.shape[-2:])
             terms["pitch_page"], terms["pitch_audio"] = pitch_losses(
                 parts.features, printed[parts.pages.cpu()].to(device), parts.queries, batch.sounding.to(device),
                 batch.playing.to(device))
@@ -374,7 +376,7 @@ class _Trainer:
 
 def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: TrainSettings, device) -> dict:
     """Dice loss and pixel precision/recall/F1 (threshold 0.5) over the opening frames of the valid pieces;
-    with pitch supervision also the F1 of each side's pitch classes (see pitch_counts)."""
+    with pitch supervision also the F1 of each side's pitch bins (see pitch_counts)."""
     model.eval()
     totals = np.zeros(3)
     pitch = np.zeros((2, 3)) if settings.pitch_weight > 0 else None
@@ -417,14 +419,14 @@ def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: T
 
 
 def pitch_counts(model, piece: PieceTensors, pages: torch.Tensor, count: int, device) -> np.ndarray:
-    """[[tp, predicted, actual]] of pitch classes said (logit > 0) by the query of each of the first `count`
+    """[[tp, predicted, actual]] of pitch bins said (logit > 0) by the query of each of the first `count`
     frames against what sounds, and by the page features of each pixel in a note column against what is
     printed there."""
     config = model.config
     frames = np.arange(count)
     window = torch.from_numpy(windows(piece.spectrogram, frames, config.frames_in).astype(np.float32))
     z, _ = model.audio(window[None].to(device), None)
-    said = model.query(z)[0, :, :PITCH_CLASSES].cpu() > 0
+    said = model.query(z)[0, :, :PITCH_BINS].cpu() > 0
     audio = pixel_counts(said, torch.from_numpy(piece.sounding[frames]) > 0.5)
     page = np.zeros(3)
     column = COLUMN_WIDTH * config.page_height / 400
@@ -432,7 +434,7 @@ def pitch_counts(model, piece: PieceTensors, pages: torch.Tensor, count: int, de
         cache = model.prepare_page(image)
         printed = torch.from_numpy(column_maps(piece.columns[number], image.shape, column)) > 0.5
         inside = printed.any(0, keepdim=True).expand_as(printed)
-        features = cache.features[0, :PITCH_CLASSES, :cache.height, :cache.width].cpu() > 0
+        features = cache.features[0, :PITCH_BINS, :cache.height, :cache.width].cpu() > 0
         page += pixel_counts(features & inside, printed)
     return np.stack([audio, page])
 
@@ -442,7 +444,7 @@ def _f1(true_positive: float, predicted: float, actual: float) -> float:
 
 
 def _augment(batch: Batch, generator: torch.Generator) -> Batch:
-    """The batch with its pages, masks and printed pitch classes warped alike (see augment_pages)."""
+    """The batch with its pages, masks and printed pitch bins warped alike (see augment_pages)."""
     targets = batch.masks if batch.printed is None else torch.cat([batch.masks, batch.printed], 1)
     pages, targets = augment_pages(batch.pages, targets, generator)
     masks, printed = targets[:, :batch.masks.shape[1]], targets[:, batch.masks.shape[1]:]

@@ -5,11 +5,12 @@ import pytest
 import torch
 
 from sheetsync.data.format import Onset
-from sheetsync.train.pitch import column_maps, pitch_losses, printed_columns, sounding_pitch_classes
+from sheetsync.train.pitch import PITCH_BINS, column_maps, pitch_bin, pitch_losses, printed_columns, sounding_pitches
 
 
 def piece():
-    """Two systems on page 0 and one on page 1: a C major chord, then E, then G on the next page."""
+    """Two systems on page 0 and one on page 1: a C major chord (bins 12-14), then E5 (17), then G3 (10) on
+    the next page."""
     systems = [SimpleNamespace(page=0, bbox=[10, 20, 190, 60]), SimpleNamespace(page=0, bbox=[10, 100, 190, 140]),
                SimpleNamespace(page=1, bbox=[10, 20, 190, 60])]
     onsets = [Onset(0.5, 0, 0, 40.0, 30.0, 60), Onset(0.5, 0, 0, 40.0, 50.0, 64), Onset(0.5, 0, 0, 40.0, 45.0, 67),
@@ -21,13 +22,18 @@ def classes(row):
     return set(np.flatnonzero(row).tolist())
 
 
+def test_pitches_fall_in_three_semitone_bins_from_c1():
+    assert [pitch_bin(p) for p in (24, 26, 27, 60, 64, 67, 107)] == [0, 0, 1, 12, 13, 14, 27]
+    assert pitch_bin(21) == 0 and pitch_bin(127) == PITCH_BINS - 1
+
+
 def test_what_sounds_is_the_last_onset_and_nothing_before_the_first():
-    sounding = sounding_pitch_classes(piece(), 40)  # 20 frames a second
-    assert sounding.shape == (40, 12)
+    sounding = sounding_pitches(piece(), 40)  # 20 frames a second
+    assert sounding.shape == (40, PITCH_BINS)
     assert not sounding[:10].any()
-    assert classes(sounding[10]) == classes(sounding[19]) == {0, 4, 7}
-    assert classes(sounding[20]) == {4}
-    assert classes(sounding[30]) == classes(sounding[39]) == {7}
+    assert classes(sounding[10]) == classes(sounding[19]) == {12, 13, 14}
+    assert classes(sounding[20]) == {17}
+    assert classes(sounding[30]) == classes(sounding[39]) == {10}
 
 
 def test_printed_columns_are_per_page_in_model_pixels():
@@ -35,23 +41,23 @@ def test_printed_columns_are_per_page_in_model_pixels():
     assert len(columns) == 2
     chord = columns[np.argmin(columns[:, 0])]
     np.testing.assert_allclose(chord[:3], [20.0, 10.0, 30.0])
-    assert classes(chord[3:]) == {0, 4, 7}
-    assert classes(printed_columns(piece(), 1, 1.0)[0, 3:]) == {7}
+    assert classes(chord[3:]) == {12, 13, 14}
+    assert classes(printed_columns(piece(), 1, 1.0)[0, 3:]) == {10}
 
 
 def test_column_maps_mark_the_column_over_the_system_height_only():
     maps = column_maps(printed_columns(piece(), 0, 0.5), (80, 100), width=4.0)
-    assert maps.shape == (12, 80, 100)
-    assert classes(maps[:, 20, 20]) == {0, 4, 7} and classes(maps[:, 10, 21]) == {0, 4, 7}
-    assert classes(maps[:, 55, 40]) == {4}
+    assert maps.shape == (PITCH_BINS, 80, 100)
+    assert classes(maps[:, 20, 20]) == {12, 13, 14} and classes(maps[:, 10, 21]) == {12, 13, 14}
+    assert classes(maps[:, 55, 40]) == {17}
     assert not maps[:, 20, 25].any()  # beside the column
     assert not maps[:, 40, 20].any()  # between the systems
     assert not maps[:, 5, 20].any()  # above the first system
 
 
-def test_pitch_losses_reward_the_right_classes_only():
+def test_pitch_losses_reward_the_right_bins_only():
     page_targets = torch.from_numpy(column_maps(printed_columns(piece(), 0, 0.5), (80, 100), 4.0))[None]
-    sounding = torch.from_numpy(sounding_pitch_classes(piece(), 40))[None]
+    sounding = torch.from_numpy(sounding_pitches(piece(), 40))[None]
     playing = torch.ones(1, 40)
     right_features = torch.cat([(page_targets * 2 - 1) * 20, torch.zeros(1, 4, 80, 100)], 1)
     right_queries = torch.cat([(sounding * 2 - 1) * 20, torch.zeros(1, 40, 5)], -1)
@@ -68,13 +74,13 @@ def test_pitch_losses_reward_the_right_classes_only():
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
 def test_validation_counts_what_each_side_says(built_dataset, sign):
-    """A model made to say every pitch class (or none) everywhere: the counts follow from the targets alone."""
+    """A model made to say every pitch bin (or none) everywhere: the counts follow from the targets alone."""
     from sheetsync.data.format import load_dataset
     from sheetsync.train.data import load_piece_tensors
     from sheetsync.train.trainer import pitch_counts
     from tests.model.tiny import tiny_model
 
-    model = tiny_model(conditioning="match")
+    model = tiny_model(conditioning="match", match_dim=PITCH_BINS + 2)
     with torch.no_grad():
         for layer in (model.query, model.unet.out):
             layer.weight.zero_()
@@ -86,8 +92,8 @@ def test_validation_counts_what_each_side_says(built_dataset, sign):
     sounding = piece.sounding[:60].sum()
     printed = [column_maps(c, p.shape, 5.0) for c, p in zip(piece.columns, piece.pages)]
     notes = sum(m.sum() for m in printed)
-    inside = sum(12 * m.any(0).sum() for m in printed)
-    expected = [[sounding, 12 * 60, sounding], [notes, inside, notes]] if sign > 0 else \
+    inside = sum(PITCH_BINS * m.any(0).sum() for m in printed)
+    expected = [[sounding, PITCH_BINS * 60, sounding], [notes, inside, notes]] if sign > 0 else \
         [[0, 0, sounding], [0, 0, notes]]
     np.testing.assert_allclose(counts, expected)
     assert sounding > 0 and notes > 0

@@ -29,7 +29,8 @@ def losses(run, term="loss"):
 @pytest.mark.parametrize("conditioning, extra, terms", [
     ("film", [], []),
     ("match", [], []),
-    ("match", ["--pitch-weight", "1", "--ce-weight", "0.5"], ["dice", "cross_entropy", "pitch_page", "pitch_audio"]),
+    ("match", ["--pitch-weight", "1", "--ce-weight", "0.5", "--match-dim", "30"],
+     ["dice", "cross_entropy", "pitch_page", "pitch_audio"]),
 ])
 def test_loss_falls_on_a_tiny_set(built_dataset, tmp_path, conditioning, extra, terms):
     run = tmp_path / "run"
@@ -100,6 +101,7 @@ def test_two_process_ddp_on_cpu(built_dataset, tmp_path):
 @pytest.mark.parametrize("extra, message", [
     (["--device", "cuda"], "CUDA is not available"),
     (["--conditioning", "film", "--pitch-weight", "1"], "pitch supervision needs match conditioning"),
+    (["--conditioning", "match", "--pitch-weight", "1"], "with at least 28 features (match_dim), not match / 16"),
 ])
 def test_bad_requests_are_clear(built_dataset, tmp_path, capsys, extra, message):
     if extra == ["--device", "cuda"]:
