@@ -44,7 +44,7 @@ def register(subparsers, manager) -> None:
                              "needs 28 of them)")
     parser.add_argument("--match-levels", type=int, metavar="N",
                         help="decoder levels whose outputs make the match features (default 3; 1: the last "
-                             "block alone, whose 8 channels cap the 16 features' rank)")
+                             "block alone, whose 8 channels cap the features' rank)")
     parser.add_argument("--output-prior", type=float, metavar="P",
                         help="probability every pixel starts at (default: 0.5, the paper's zero bias)")
     parser.add_argument("--tiny", action="store_true", help="a tiny network (for tests and smoke runs)")
