@@ -24,9 +24,9 @@ import torch.nn.functional as F
 
 from sheetsync.data.targets import frame_times
 
-LOWEST_PITCH = 24  # C1; lower notes join the first bin, higher ones the last
+LOWEST_PITCH = 24  # C1; lower notes join the first bin
 BIN_SEMITONES = 3
-PITCH_BINS = 28  # up to B8
+PITCH_BINS = 28  # up to B7; higher notes join the last bin
 COLUMN_WIDTH = 5.0  # model pixels at the paper's page height: a notehead's width
 OUTSIDE_WEIGHT = 0.05  # of pixels outside any note column, in the page loss
 
@@ -73,7 +73,7 @@ def column_maps(columns: np.ndarray, shape: tuple[int, int], width: float) -> np
         left, right = int(max(round(x - width / 2), 0)), int(min(round(x + width / 2), page_width))
         rows = slice(int(max(np.floor(top), 0)), int(min(np.ceil(bottom) + 1, height)))
         chosen = np.flatnonzero(bins)
-        maps[chosen, rows, left:right] = np.maximum(maps[chosen, rows, left:right], 1.0)
+        maps[chosen, rows, left:right] = 1.0
     return maps
 
 
