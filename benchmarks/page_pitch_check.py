@@ -25,7 +25,7 @@ from sheetsync.model.config import DEFAULT
 from sheetsync.model.network import ScoreFollower
 from sheetsync.train.augment import augment_pages
 from sheetsync.train.data import load_piece_tensors
-from sheetsync.train.pitch import COLUMN_WIDTH, PITCH_BINS, column_maps, pitch_losses
+from sheetsync.train.pitch import PITCH_BINS, column_maps, column_width, pitch_losses
 
 
 def batch(pages, count, rng, generator):
@@ -37,7 +37,7 @@ def batch(pages, count, rng, generator):
     for i, (piece, k) in enumerate(chosen):
         image = piece.pages[k]
         images[i, 0, :image.shape[0], :image.shape[1]] = torch.from_numpy(image / 255.0)
-        maps = column_maps(piece.columns[k], image.shape, COLUMN_WIDTH)
+        maps = column_maps(piece.columns[k], image.shape, column_width(DEFAULT.page_height))
         targets[i, :, :image.shape[0], :image.shape[1]] = torch.from_numpy(maps)
     return augment_pages(images, targets, generator)
 

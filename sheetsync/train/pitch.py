@@ -65,6 +65,13 @@ def printed_columns(piece, page: int, scale: float) -> np.ndarray:
     return rows
 
 
+def column_width(model_height: int) -> float:
+    """A note column's width in model pixels for pages `model_height` high (as wide on paper at any height)."""
+    from sheetsync.score.images import MODEL_PAGE_HEIGHT
+
+    return COLUMN_WIDTH * model_height / MODEL_PAGE_HEIGHT
+
+
 def column_maps(columns: np.ndarray, shape: tuple[int, int], width: float) -> np.ndarray:
     """(PITCH_BINS, H, W) float32: each pixel's printed pitch bins (`width`-wide columns spanning their system)."""
     height, page_width = shape

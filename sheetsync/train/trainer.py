@@ -33,7 +33,7 @@ from sheetsync.train import distributed, state as saved_state
 from sheetsync.train.augment import AudioAugment, augment_pages
 from sheetsync.train.data import PieceTensors, load_piece_tensors, spectrogram_statistics, target_masks, windows
 from sheetsync.train.losses import dice_loss, pixel_counts, spatial_cross_entropy
-from sheetsync.train.pitch import PITCH_BINS, COLUMN_WIDTH, column_maps, pitch_losses
+from sheetsync.train.pitch import PITCH_BINS, column_maps, column_width, pitch_losses
 from sheetsync.train.streams import Streams
 
 RUN_FILE = "run.json"
@@ -259,7 +259,7 @@ class _Trainer:
         """The batch with its pitch-class targets: what each shown page prints and what each step sounds."""
         streams, slots, height, width = batch.pages.shape
         printed = torch.zeros(streams, slots * PITCH_BINS, height, width)
-        column = COLUMN_WIDTH * self.config.page_height / 400
+        column = column_width(self.config.page_height)
         for i, (chunk, shown) in enumerate(zip(chunks, shown_pages)):
             piece = pieces[chunk.piece]
             for k, number in enumerate(shown):
@@ -429,7 +429,7 @@ def pitch_counts(model, piece: PieceTensors, pages: torch.Tensor, count: int, de
     said = model.query(z)[0, :, :PITCH_BINS].cpu() > 0
     audio = pixel_counts(said, torch.from_numpy(piece.sounding[frames]) > 0.5)
     page = np.zeros(3)
-    column = COLUMN_WIDTH * config.page_height / 400
+    column = column_width(config.page_height)
     for number, image in enumerate(pages):
         cache = model.prepare_page(image)
         printed = torch.from_numpy(column_maps(piece.columns[number], image.shape, column)) > 0.5
