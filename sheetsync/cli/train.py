@@ -47,6 +47,15 @@ def register(subparsers, manager) -> None:
                              "block alone, whose 8 channels cap the features' rank)")
     parser.add_argument("--output-prior", type=float, metavar="P",
                         help="probability every pixel starts at (default: 0.5, the paper's zero bias)")
+    parser.add_argument("--page-path", choices=("unet", "notes"), default="unet",
+                        help="what reads the page: the paper's U-Net (default), or the note reader, which learns "
+                             "noteheads and their registers first and lays out what each column prints "
+                             "(sets match conditioning)")
+    parser.add_argument("--reader-steps", type=int, default=0, metavar="N",
+                        help="with --page-path notes: the first N steps teach the note reader alone, on page crops")
+    parser.add_argument("--freeze-pages", action="store_true",
+                        help="with --page-path notes: after the reader's steps, keep it fixed and its page "
+                             "features cached (only the audio path learns; several times faster)")
     parser.add_argument("--tiny", action="store_true", help="a tiny network (for tests and smoke runs)")
     parser.add_argument("--page-height", type=int, metavar="PIXELS",
                         help="page height the network reads (default 400, the paper's; 200 costs about a third but "

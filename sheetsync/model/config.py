@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 VARIANTS = ("CB", "FB", "NTC")
 UPSAMPLING = ("bilinear", "nearest")
 CONDITIONING = ("film", "match")
+PAGE_PATHS = ("unet", "notes")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ class ModelConfig:
         the base rate which pitch classes sound for 600 steps, where a
         linear map of the last 3 frames learns them in 100:
         benchmarks/encoder_check.py); the shortcut makes it learn at once.
+    page_path: what reads the page. "unet" (the paper's); "notes": the note
+        reader of sheetsync.model.reader (a small network that reads
+        noteheads and their registers, then a fixed layout of what each
+        column prints); it needs "match" conditioning, and its features fix
+        `match_dim` at sheetsync.model.reader.FEATURES.
+    reader_width: channels of the note reader's convolutions.
     """
 
     variant: str = "CB"
@@ -69,12 +76,21 @@ class ModelConfig:
     match_dim: int = 16
     shortcut: int = 0
     match_levels: int = 1
+    page_path: str = "unet"
+    reader_width: int = 32
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown model variant '{self.variant}' (known: {', '.join(VARIANTS)})")
         if self.conditioning not in CONDITIONING:
             raise ValueError(f"unknown conditioning '{self.conditioning}' (known: {', '.join(CONDITIONING)})")
+        if self.page_path not in PAGE_PATHS:
+            raise ValueError(f"unknown page path '{self.page_path}' (known: {', '.join(PAGE_PATHS)})")
+        if self.page_path == "notes":
+            from sheetsync.model.reader import FEATURES
+
+            if not self.matched or self.match_dim != FEATURES:
+                raise ValueError(f'the "notes" page path needs "match" conditioning with match_dim {FEATURES}')
         if not 0 <= self.shortcut <= self.context:
             raise ValueError(f"shortcut must be between 0 and the context ({self.context}), not {self.shortcut}")
         if self.match_dim < 1:
@@ -142,4 +158,5 @@ PAPER = ModelConfig()
 # paper's page height was tried and is too coarse to read pitch: a staff space shrinks to about one pixel.
 # (The shipped checkpoint is an early FiLM run at 200 px; its model.json says so.)
 DEFAULT = PAPER.replace(conditioning="match", shortcut=3, match_levels=3, match_dim=32)
+NOTES = DEFAULT.replace(page_path="notes", match_dim=113)
 TINY = ModelConfig(unet_channels=(4, 4, 8, 8, 8), audio_channels=(4, 4, 8, 8), embedding=8, hidden=16)

@@ -52,15 +52,17 @@ from torch import nn
 
 from sheetsync.model.conditioning import AudioConditioner, State
 from sheetsync.model.config import PAPER, ModelConfig
+from sheetsync.model.reader import NoteReader, column_features
 from sheetsync.model.unet import ConditionedUNet
 
 
 @dataclass(frozen=True)
 class MatchParts:
-    """What a "match" forward pass matched: the features (S, match_dim, H, W) of the pages some step showed
-    (`pages` (S,): their rows in the page stack) and every step's query (B, T, match_dim + 1)."""
+    """What a "match" forward pass matched: the page path's outputs (S, C, H, W) for the pages some step showed
+    (see `read_page`; None when the features were given), `pages` (S,): their rows in the page stack, and
+    every step's query (B, T, match_dim + 1)."""
 
-    features: torch.Tensor
+    features: torch.Tensor | None
     pages: torch.Tensor
     queries: torch.Tensor
 
@@ -82,7 +84,9 @@ class ScoreFollower(nn.Module):
         super().__init__()
         self.config = config
         self.audio = AudioConditioner(config)
-        self.unet = ConditionedUNet(config)
+        notes = config.page_path == "notes"
+        self.unet = None if notes else ConditionedUNet(config)
+        self.reader = NoteReader(config.reader_width) if notes else None
         self.query = nn.Linear(config.hidden, config.match_dim + 1) if config.matched else None
         self.channels_last = False
         initialise(self)
@@ -97,13 +101,14 @@ class ScoreFollower(nn.Module):
 
     def use_channels_last(self, enabled: bool = True) -> "ScoreFollower":
         """Run the U-Net in channels-last memory layout (faster on CPU); returns the model."""
-        self.unet.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
+        (self.unet or self.reader).to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
         self.channels_last = enabled
         return self
 
     def forward(self, pages: torch.Tensor, windows: torch.Tensor, state: State = None,
                 page_index: torch.Tensor | None = None,
-                steps: torch.Tensor | None = None, parts: bool = False):
+                steps: torch.Tensor | None = None, parts: bool = False,
+                page_features: torch.Tensor | None = None):
         """Logits (B, T, 1, H, W) for B sequences of T steps, and the LSTM state after the last step
         (and with `parts`, "match" conditioning only, the MatchParts behind the logits).
 
@@ -119,6 +124,10 @@ class ScoreFollower(nn.Module):
                 once per page of the stack.
             (B, K, 1, H, W): a page for every step the U-Net runs (K = T, or
                 the K of `steps`), e.g. pages augmented frame by frame.
+
+        page_features: with "match" conditioning, the features `read_page` gave
+            for `pages` (N, match_dim, H', W'), to skip reading them again (a
+            frozen page path); `parts` then has no page outputs (None).
 
         Memory grows with B*T (or B*K) page-sized maps: chunk long performances.
         """
@@ -143,13 +152,17 @@ class ScoreFollower(nn.Module):
         z, shape = z.flatten(0, 1), index.shape
         if self.config.matched:
             shown, index = index.flatten().unique(return_inverse=True)  # read only the pages some step shows
-            features = self.unet.rest(self._block_a(pages[shown]), None)
+            if page_features is None:
+                features, outputs = self.read_page(pages[shown])
+            else:
+                features, outputs = page_features[shown], None
             logits = self._match(features, index, z)
         else:
             logits = self.unet.rest(self._block_a(pages)[index.flatten()], z)
         logits = logits[..., :height, :width].unflatten(0, shape)
         if parts:
-            return logits, state, MatchParts(features[..., :height, :width], shown, self.query(every_z))
+            outputs = None if outputs is None else outputs[..., :height, :width]
+            return logits, state, MatchParts(outputs, shown, self.query(every_z))
         return logits, state
 
     @staticmethod
@@ -171,9 +184,7 @@ class ScoreFollower(nn.Module):
         """The audio-independent work for one (H, W), (1, H, W) or (1, 1, H, W) page."""
         page = torch.as_tensor(page, dtype=torch.float32, device=self._device())
         page = page.reshape(1, 1, *page.shape[-2:])
-        features = self._block_a(page)
-        if self.config.matched:
-            features = self.unet.rest(features, None)
+        features = self.read_page(page)[0] if self.config.matched else self._block_a(page)
         return PageCache(features, page.shape[-2], page.shape[-1])
 
     @torch.no_grad()
@@ -201,6 +212,19 @@ class ScoreFollower(nn.Module):
         multiple = self.config.page_multiple
         height, width = pages.shape[-2:]
         return F.pad(pages, (0, -width % multiple, 0, -height % multiple))
+
+    def read_page(self, pages: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """"match" conditioning: the features (N, match_dim, H', W') of (N, 1, H, W) pages (padded, see `pad`),
+        and the page path's own outputs they come from (the same features for the U-Net; the note reader's
+        logits, see sheetsync.model.reader)."""
+        if self.reader is None:
+            features = self.unet.rest(self._block_a(pages), None)
+            return features, features
+        padded = self.pad(pages)
+        if self.channels_last:
+            padded = padded.contiguous(memory_format=torch.channels_last)
+        outputs = self.reader(padded)
+        return column_features(outputs.float(), self.config.page_height), outputs
 
     def _block_a(self, pages: torch.Tensor) -> torch.Tensor:
         padded = self.pad(pages)

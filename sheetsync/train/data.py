@@ -16,6 +16,7 @@ import numpy as np
 from sheetsync.data.format import Dataset, read_page_image
 from sheetsync.data.targets import band_masks, band_width, track
 from sheetsync.train.pitch import printed_columns, sounding_pitches
+from sheetsync.train.reading import printed_heads, system_boxes
 from sheetsync.score.images import MODEL_PAGE_HEIGHT, model_scale, to_model_page
 
 
@@ -33,6 +34,8 @@ class PieceTensors:
     band: float = band_width(MODEL_PAGE_HEIGHT)  # the target band's width in model pixels
     sounding: np.ndarray | None = None  # (frames, PITCH_BINS): pitch bins of the last onset (sheetsync.train.pitch)
     columns: list[np.ndarray] | None = None  # per page, its printed note columns (sheetsync.train.pitch)
+    heads: list[np.ndarray] | None = None  # per page, its noteheads (sheetsync.train.reading)
+    boxes: list[np.ndarray] | None = None  # per page, its systems' boxes
 
     def __len__(self) -> int:
         return len(self.page)
@@ -67,7 +70,9 @@ def load_piece_tensors(dataset: Dataset, piece_id: str, cache: Path | None = Non
         x=np.nan_to_num(truth.x * scale).astype(np.float32),
         y0=(boxes[system, 1] * scale).astype(np.float32), y1=(boxes[system, 3] * scale).astype(np.float32),
         band=band_width(page_height), sounding=sounding_pitches(piece, len(spectrogram)),
-        columns=[printed_columns(piece, number, scale) for number, scale in enumerate(scales)])
+        columns=[printed_columns(piece, number, scale) for number, scale in enumerate(scales)],
+        heads=[printed_heads(piece, number, scale) for number, scale in enumerate(scales)],
+        boxes=[system_boxes(piece, number, scale) for number, scale in enumerate(scales)])
 
 
 def _spectrogram(folder: Path, audio: str, cache: Path | None) -> np.ndarray:

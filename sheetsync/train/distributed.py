@@ -53,7 +53,21 @@ def wrap(model: torch.nn.Module, context: Context) -> torch.nn.Module:
     from torch.nn.parallel import DistributedDataParallel
 
     device_ids = [context.device.index] if context.device is not None and context.device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=device_ids)
+    # A note reader's weights sit out the steps that match with its frozen features.
+    unused = getattr(model, "reader", None) is not None
+    return DistributedDataParallel(model, device_ids=device_ids, find_unused_parameters=unused)
+
+
+def average_gradients(module: torch.nn.Module, context: Context) -> None:
+    """Average `module`'s gradients over the processes (for steps that run it outside DistributedDataParallel)."""
+    if not context.active:
+        return
+    import torch.distributed as dist
+
+    for parameter in module.parameters():
+        if parameter.grad is not None:
+            dist.all_reduce(parameter.grad)
+            parameter.grad /= context.world
 
 
 def mean(value: float, context: Context) -> float:

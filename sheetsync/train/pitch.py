@@ -23,10 +23,11 @@ import torch
 import torch.nn.functional as F
 
 from sheetsync.data.targets import frame_times
+from sheetsync.model.reader import PITCH_BINS
 
 LOWEST_PITCH = 24  # C1; lower notes join the first bin
 BIN_SEMITONES = 3
-PITCH_BINS = 28  # up to B7; higher notes join the last bin
+# PITCH_BINS (28, up to B7; higher notes join the last bin) is the note reader's, imported above.
 COLUMN_WIDTH = 5.0  # model pixels at the paper's page height: a notehead's width
 OUTSIDE_WEIGHT = 0.05  # of pixels outside any note column, in the page loss
 
@@ -94,6 +95,11 @@ def pitch_losses(features: torch.Tensor, page_targets: torch.Tensor, queries: to
     pixel_weight = (inside + OUTSIDE_WEIGHT).expand_as(page_targets)
     page = F.binary_cross_entropy_with_logits(features[:, :PITCH_BINS].float(), page_targets,
                                               weight=pixel_weight, reduction="sum") / pixel_weight.sum()
+    return page, audio_pitch_loss(queries, sounding, weights)
+
+
+def audio_pitch_loss(queries: torch.Tensor, sounding: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the first PITCH_BINS query dimensions (B, T, D+1) against what sounds
+    (B, T, PITCH_BINS), steps weighted by (B, T)."""
     audio = F.binary_cross_entropy_with_logits(queries[..., :PITCH_BINS].float(), sounding, reduction="none")
-    audio = (audio.mean(-1) * weights).sum() / weights.sum().clamp_min(1.0)
-    return page, audio
+    return (audio.mean(-1) * weights).sum() / weights.sum().clamp_min(1.0)

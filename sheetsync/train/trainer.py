@@ -33,7 +33,10 @@ from sheetsync.train import distributed, state as saved_state
 from sheetsync.train.augment import AudioAugment, augment_pages
 from sheetsync.train.data import PieceTensors, load_piece_tensors, spectrogram_statistics, target_masks, windows
 from sheetsync.train.losses import dice_loss, pixel_counts, spatial_cross_entropy
-from sheetsync.train.pitch import PITCH_BINS, column_maps, column_width, pitch_losses
+from sheetsync.model.reader import OUTPUTS
+from sheetsync.score.images import MODEL_PAGE_HEIGHT
+from sheetsync.train.pitch import PITCH_BINS, audio_pitch_loss, column_maps, column_width, pitch_losses
+from sheetsync.train.reading import PageFeatures, crop_batch, reader_loss, reader_targets, register_counts
 from sheetsync.train.streams import Streams
 
 RUN_FILE = "run.json"
@@ -66,6 +69,9 @@ class TrainSettings:
     repeat_batch: bool = False
     pitch_weight: float = 0.0
     ce_weight: float = 0.0
+    reader_steps: int = 0
+    reader_crops: int = 16
+    freeze_pages: bool = False
 
     def differences(self, other: "TrainSettings") -> list[str]:
         """'name: ours -> theirs' for each setting that makes `other` a different run (model settings by name)."""
@@ -91,6 +97,10 @@ def settings_from_args(args) -> TrainSettings:
         config = config.replace(match_levels=args.match_levels)
     if args.output_prior is not None:
         config = config.replace(output_prior=args.output_prior)
+    if args.page_path == "notes":
+        from sheetsync.model.reader import FEATURES
+
+        config = config.replace(page_path="notes", conditioning="match", match_dim=FEATURES)
     unet_frames = args.unet_frames or (args.length if config.matched else TrainSettings.unet_frames)
     return TrainSettings(data=str(Path(args.data).resolve()), out=str(Path(args.out)), model=config.to_dict(),
                          batch=args.batch, length=args.length, unet_frames=unet_frames, lr=args.lr,
@@ -98,7 +108,8 @@ def settings_from_args(args) -> TrainSettings:
                          device=args.device, checkpoint_minutes=args.checkpoint_minutes, limit=args.limit,
                          augment=not args.no_augment, valid_pieces=args.valid_pieces,
                          valid_frames=args.valid_frames, repeat_batch=args.repeat_batch,
-                         pitch_weight=args.pitch_weight, ce_weight=args.ce_weight)
+                         pitch_weight=args.pitch_weight, ce_weight=args.ce_weight,
+                         reader_steps=args.reader_steps, freeze_pages=args.freeze_pages)
 
 
 def train(settings: TrainSettings, resume: bool = False) -> dict:
@@ -140,7 +151,9 @@ class Batch:
     drawn: torch.Tensor  # (B, K) steps
     page_index: torch.Tensor  # (B, T) every step's page in the flattened page stack
     weights: torch.Tensor  # (B, K)
-    printed: torch.Tensor | None = None  # (B, PAGES_PER_STREAM * PITCH_BINS, H, W) printed pitch bins
+    keys: list | None = None  # (B * PAGES_PER_STREAM) names of the pages: (piece, page), None for a blank
+    printed: torch.Tensor | None = None  # (B, PAGES_PER_STREAM * C, H, W) printed pitch bins (C = PITCH_BINS),
+    # or the note reader's targets (C = its OUTPUTS)
     sounding: torch.Tensor | None = None  # (B, T, PITCH_BINS) pitch bins sounding
     playing: torch.Tensor | None = None  # (B, T) 1 for steps inside the piece
 
@@ -154,6 +167,10 @@ class _Trainer:
         if settings.pitch_weight > 0 and not (self.config.matched and self.config.match_dim >= PITCH_BINS):
             raise SheetsyncError(f"pitch supervision needs match conditioning with at least {PITCH_BINS} "
                                  f"features (match_dim), not {self.config.conditioning} / {self.config.match_dim}")
+        self.notes = self.config.page_path == "notes"
+        if (settings.reader_steps or settings.freeze_pages) and not self.notes:
+            raise SheetsyncError('--reader-steps and --freeze-pages need the "notes" page path (--page-path notes)')
+        self.page_features = None
 
     def log(self, message: str) -> None:
         if self.context.main:
@@ -182,6 +199,8 @@ class _Trainer:
             lstm = saved_state.load(self.out, model, optimiser, streams, loop, generator, self.context.rank)
             self.log(f"resuming at step {loop.step} (epoch {loop.epoch})")
         wrapped = distributed.wrap(model, self.context)
+        if self.settings.freeze_pages:
+            self.page_features = PageFeatures(model)
         return self._loop(model, wrapped, optimiser, streams, train, valid, loop, lstm, generator, dataset)
 
     def _splits(self, dataset) -> tuple[list[str], list[str]]:
@@ -250,24 +269,31 @@ class _Trainer:
             for k, mask in enumerate(mask_row):
                 masks[i, k, :mask.shape[0], :mask.shape[1]] = torch.from_numpy(mask)
         page_index = np.stack(slot_rows) + PAGES_PER_STREAM * np.arange(len(chunks))[:, None]
+        keys = [(chunk.piece, shown[k]) if k < len(shown) else None
+                for chunk, shown in zip(chunks, shown_pages) for k in range(PAGES_PER_STREAM)]
         batch = Batch(torch.from_numpy(np.stack(window_rows).astype(np.float32)), pages, masks,
                       torch.from_numpy(np.stack(drawn)), torch.from_numpy(page_index),
-                      torch.from_numpy(np.stack(weights)).float())
+                      torch.from_numpy(np.stack(weights)).float(), keys)
         return self._add_pitch(batch, chunks, pieces, shown_pages) if settings.pitch_weight > 0 else batch
 
     def _add_pitch(self, batch: Batch, chunks, pieces, shown_pages) -> Batch:
-        """The batch with its pitch-class targets: what each shown page prints and what each step sounds."""
+        """The batch with its pitch targets: what each shown page prints (its note columns' registers, or the
+        note reader's targets) and what each step sounds."""
+        sounding = torch.from_numpy(np.stack([pieces[c.piece].sounding[c.frames] for c in chunks]))
+        playing = torch.from_numpy(np.stack([c.valid for c in chunks])).float()
+        if self.settings.freeze_pages:  # the page path learns nothing more
+            return replace(batch, sounding=sounding, playing=playing)
         streams, slots, height, width = batch.pages.shape
-        printed = torch.zeros(streams, slots * PITCH_BINS, height, width)
+        channels = OUTPUTS if self.notes else PITCH_BINS
+        printed = torch.zeros(streams, slots * channels, height, width)
         column = column_width(self.config.page_height)
         for i, (chunk, shown) in enumerate(zip(chunks, shown_pages)):
             piece = pieces[chunk.piece]
             for k, number in enumerate(shown):
-                maps = column_maps(piece.columns[number], piece.pages[number].shape, column)
-                printed[i, k * PITCH_BINS:(k + 1) * PITCH_BINS, :maps.shape[1], :maps.shape[2]] = \
-                    torch.from_numpy(maps)
-        sounding = torch.from_numpy(np.stack([pieces[c.piece].sounding[c.frames] for c in chunks]))
-        playing = torch.from_numpy(np.stack([c.valid for c in chunks])).float()
+                shape = piece.pages[number].shape
+                maps = (reader_targets(piece.heads[number], piece.boxes[number], shape) if self.notes
+                        else column_maps(piece.columns[number], shape, column))
+                printed[i, k * channels:(k + 1) * channels, :maps.shape[1], :maps.shape[2]] = torch.from_numpy(maps)
         return replace(batch, printed=printed, sounding=sounding, playing=playing)
 
     def _loop(self, model, wrapped, optimiser, streams, train, valid, loop, lstm, generator, dataset) -> dict:
@@ -283,14 +309,17 @@ class _Trainer:
         started, started_step = time.monotonic(), loop.step
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
         while loop.step < total and loop.bad_epochs < settings.stop_after:
-            if settings.repeat_batch and repeated is not None:
+            reading = loop.step < settings.reader_steps
+            if reading:
+                batch = None
+            elif settings.repeat_batch and repeated is not None:
                 batch = repeated
                 lstm = None
             else:
                 chunks = streams.next()
                 lstm = _reset_rows(lstm, [c.reset for c in chunks])
                 batch = self._batch(chunks, train, augmented, streams)
-                if settings.augment:
+                if settings.augment and not settings.freeze_pages:
                     batch = _augment(batch, generator)
                 if settings.repeat_batch:
                     if batch.weights.sum() == 0:
@@ -298,9 +327,12 @@ class _Trainer:
                     repeated = batch
             wrapped.train()
             with autocast:
-                loss, new_state, terms = self._loss(wrapped, batch, lstm)
+                loss, new_state, terms = self._reading_loss(model, train, loop.step) if reading else \
+                    self._loss(wrapped, batch, lstm)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
+            if reading:
+                distributed.average_gradients(model.reader, self.context)
             optimiser.step()
             lstm = tuple(s.detach().cpu() for s in new_state) if new_state is not None else None
             loop.step += 1
@@ -322,24 +354,40 @@ class _Trainer:
             self._end_epoch(model, optimiser, valid, loop, dataset, None)
         return loop.best_metrics
 
+    def _reading_loss(self, model, pieces, step: int):
+        """A step of teaching the note reader alone (sheetsync.train.reading): its loss, the LSTM state
+        untouched (None) and no terms."""
+        rng = np.random.default_rng((self.settings.seed, step, self.context.rank))
+        images, targets = crop_batch(pieces, self.settings.reader_crops, rng,
+                                     self.config.page_height / MODEL_PAGE_HEIGHT)
+        return reader_loss(model.reader(images.to(self.device)), targets.to(self.device)), None, {}
+
     def _loss(self, wrapped, batch: Batch, lstm):
         """The step's loss (Dice, plus the weighted spatial cross-entropy and pitch terms), the new state and,
         when there is more than Dice, each term's value (this process's) for the log."""
         settings, device = self.settings, self.device
-        outputs = wrapped(batch.pages.flatten(0, 1)[:, None].to(device), batch.windows.to(device),
-                          _to(lstm, device), page_index=batch.page_index.to(device), steps=batch.drawn.to(device),
-                          parts=settings.pitch_weight > 0)
+        pages = batch.pages.flatten(0, 1)[:, None].to(device)
+        features = self.page_features(batch.keys, pages) if self.page_features else None
+        outputs = wrapped(pages, batch.windows.to(device), _to(lstm, device), page_index=batch.page_index.to(device),
+                          steps=batch.drawn.to(device), parts=settings.pitch_weight > 0, page_features=features)
         logits, state = outputs[0][:, :, 0].float(), outputs[1]
         masks, weights = batch.masks.to(device), batch.weights.to(device)
         terms = {"dice": dice_loss(logits, masks, weights)}
         if settings.ce_weight > 0:
             terms["cross_entropy"] = spatial_cross_entropy(logits, masks, weights)
         if settings.pitch_weight > 0:
-            parts = outputs[2]
-            printed = batch.printed.reshape(-1, PITCH_BINS, *batch.printed.shape[-2:])
-            terms["pitch_page"], terms["pitch_audio"] = pitch_losses(
-                parts.features, printed[parts.pages.cpu()].to(device), parts.queries, batch.sounding.to(device),
-                batch.playing.to(device))
+            parts, sounding, playing = outputs[2], batch.sounding.to(device), batch.playing.to(device)
+            if parts.features is None:  # a frozen page path: only the audio learns
+                terms["pitch_audio"] = audio_pitch_loss(parts.queries, sounding, playing)
+            else:
+                printed = batch.printed.reshape(-1, OUTPUTS if self.notes else PITCH_BINS,
+                                                *batch.printed.shape[-2:])[parts.pages.cpu()].to(device)
+                if self.notes:
+                    terms["pitch_page"] = reader_loss(parts.features, printed)
+                    terms["pitch_audio"] = audio_pitch_loss(parts.queries, sounding, playing)
+                else:
+                    terms["pitch_page"], terms["pitch_audio"] = pitch_losses(parts.features, printed, parts.queries,
+                                                                             sounding, playing)
         loss = (terms["dice"] + settings.ce_weight * terms.get("cross_entropy", 0.0)
                 + settings.pitch_weight * (terms.get("pitch_page", 0.0) + terms.get("pitch_audio", 0.0)))
         return loss, state, ({name: float(value.detach()) for name, value in terms.items()} if len(terms) > 1 else {})
@@ -348,8 +396,11 @@ class _Trainer:
         metrics = validate(model, valid, self.config, self.settings, self.device) if self.context.main else {}
         metrics = distributed.broadcast(metrics, self.context)
         loop.epoch += 1
-        improved = metrics["dice_loss"] < loop.best_loss
-        if improved:
+        reading = loop.step <= self.settings.reader_steps  # no audio learnt yet: nothing to keep or to judge
+        improved = metrics["dice_loss"] < loop.best_loss and not reading
+        if reading:
+            pass
+        elif improved:
             loop.best_loss, loop.best_metrics, loop.bad_epochs = metrics["dice_loss"], metrics, 0
             if self.context.main:
                 checkpoint.save(self.out / "best", model, self._record(loop, dataset))
@@ -388,6 +439,7 @@ def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: T
             pages = torch.stack([torch.from_numpy(page.astype(np.float32) / 255) for page in piece.pages])
             if pitch is not None:
                 pitch += pitch_counts(model, piece, pages, count, device)
+            features = model.read_page(pages[:, None].to(device))[0] if config.matched else None
             state = None
             for start in range(0, count, settings.length):
                 frames = np.arange(start, min(start + settings.length, count))
@@ -403,7 +455,8 @@ def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: T
                 page_index = torch.zeros(1, len(frames), dtype=torch.long)
                 page_index[0, torch.from_numpy(drawn)] = torch.from_numpy(numbers.astype(np.int64))
                 logits, state = model(pages[:, None].to(device), window[None].to(device), state,
-                                      page_index=page_index.to(device), steps=torch.from_numpy(drawn)[None].to(device))
+                                      page_index=page_index.to(device), steps=torch.from_numpy(drawn)[None].to(device),
+                                      page_features=features)
                 logits = logits[0, :, 0].float().cpu()
                 losses.append(float(dice_loss(logits[None], masks[None], torch.ones(1, len(drawn)))))
                 totals += pixel_counts(torch.sigmoid(logits) >= 0.5, masks > 0.5)
@@ -421,7 +474,7 @@ def validate(model, pieces: list[PieceTensors], config: ModelConfig, settings: T
 def pitch_counts(model, piece: PieceTensors, pages: torch.Tensor, count: int, device) -> np.ndarray:
     """[[tp, predicted, actual]] of pitch bins said (logit > 0) by the query of each of the first `count`
     frames against what sounds, and by the page features of each pixel in a note column against what is
-    printed there."""
+    printed there (a note reader: its register at each notehead against the printed one)."""
     config = model.config
     frames = np.arange(count)
     window = torch.from_numpy(windows(piece.spectrogram, frames, config.frames_in).astype(np.float32))
@@ -431,6 +484,11 @@ def pitch_counts(model, piece: PieceTensors, pages: torch.Tensor, count: int, de
     page = np.zeros(3)
     column = column_width(config.page_height)
     for number, image in enumerate(pages):
+        if model.reader is not None:  # one register a notehead: F1 is the share read right
+            right, _, heads = register_counts(model.reader(model.pad(image[None, None].to(device)))[0],
+                                              piece.heads[number])
+            page += (right, heads, heads)
+            continue
         cache = model.prepare_page(image)
         printed = torch.from_numpy(column_maps(piece.columns[number], image.shape, column)) > 0.5
         inside = printed.any(0, keepdim=True).expand_as(printed)

@@ -1,0 +1,87 @@
+"""The note reader: a page path that learns to read noteheads, then lays out what each column prints.
+
+The paper's U-Net must discover for itself, from a Dice loss on a thin band,
+that matching audio to a page means reading pitch; on two CPU cores it does
+not get there (benchmarks/page_pitch_check.py, README "Training"). The note
+reader splits the page path in two:
+
+- a small fully convolutional network (dilated 3x3 convs, receptive field
+  about a system high) says at every pixel whether a notehead is centred
+  there, which register it sounds in (PITCH_BINS bins of
+  sheetsync.train.pitch) and whether the pixel lies inside a system. These are
+  local questions with dense answers in every page of the dataset, so it
+  learns them in a few hundred steps;
+- a fixed layout step (no weights) turns those maps into `FEATURES` page
+  features for the audio query to match: for every pixel inside a system, the
+  registers printed in its system's column at the pixel ("here", from two
+  pixels left to six right: the band follows the music towards the next
+  note), and in three stretches further left ("before": what was printed just
+  earlier), plus the system mask itself. A column's registers are summed over
+  the pixel's run of system rows, so a band spans its system as the targets do.
+
+The audio query then says which registers sound now and which sounded just
+before, and the map is high where the page prints that sequence. Everything
+here is per page, computed once per page when following.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+PITCH_BINS = 28  # registers: bins of three semitones from C1 (sheetsync.train.pitch.pitch_bin)
+HEAD, SYSTEM = PITCH_BINS, PITCH_BINS + 1  # output channels after the registers
+OUTPUTS = PITCH_BINS + 2
+REFERENCE_HEIGHT = 400  # the windows below are in pixels of a page this high
+WINDOWS = ((-2, 6), (-16, -3), (-30, -12), (-50, -26))  # x' - x of the columns each group looks at
+FEATURES = PITCH_BINS * len(WINDOWS) + 1
+DILATIONS = (2, 4, 8, 1)
+EVIDENCE = 3.0  # summed notehead-register probability that counts as about 1 - 1/e printed
+
+
+class NoteReader(nn.Module):
+    """(N, 1, H, W) pages -> (N, OUTPUTS, H, W) logits: register bins at noteheads, notehead, inside a system."""
+
+    def __init__(self, width: int = 32):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(1, 16, 3, padding=1), nn.ELU(), nn.Conv2d(16, width, 3, padding=1),
+                                   nn.ELU()]
+        for dilation in DILATIONS:
+            layers += [nn.Conv2d(width, width, 3, padding=dilation, dilation=dilation), nn.GroupNorm(1, width),
+                       nn.ELU()]
+        layers.append(nn.Conv2d(width, OUTPUTS, 1))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, pages: torch.Tensor) -> torch.Tensor:
+        return self.layers(pages)
+
+
+def column_features(outputs: torch.Tensor, page_height: int) -> torch.Tensor:
+    """(N, FEATURES, H, W) page features from the reader's (N, OUTPUTS, H, W) logits (see the module doc)."""
+    registers = torch.sigmoid(outputs[:, :PITCH_BINS]) * torch.sigmoid(outputs[:, HEAD:HEAD + 1])
+    inside = outputs[:, SYSTEM:SYSTEM + 1].detach() > 0
+    printed = 1 - torch.exp(-_run_sums(registers, inside) / EVIDENCE)
+    scale = page_height / REFERENCE_HEIGHT
+    groups = [_window_max(printed, round(low * scale), round(high * scale)) * inside for low, high in WINDOWS]
+    return torch.cat(groups + [inside.to(printed.dtype)], dim=1)
+
+
+def _run_sums(values: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+    """values (N, C, H, W) summed down each column over each vertical run of `inside` (N, 1, H, W) pixels, the
+    sum given to every pixel of the run (0 outside)."""
+    above = F.pad(inside[:, :, :-1], (0, 0, 1, 0))
+    run = torch.cumsum((inside & ~above).long(), dim=2) * inside  # 1, 2, ... down each column; 0 outside
+    batch, channels, height, width = values.shape
+    runs = int(run.max()) + 1
+    index = (run * width + torch.arange(width, device=values.device)).flatten(2)  # (N, 1, H*W)
+    index = index.expand(batch, channels, -1)
+    sums = values.new_zeros(batch, channels, runs * width).scatter_add(2, index, values.flatten(2))
+    return (sums.gather(2, index).view_as(values)) * inside
+
+
+def _window_max(values: torch.Tensor, low: int, high: int) -> torch.Tensor:
+    """out[..., x] = max of values[..., x + low : x + high + 1] (zeros beyond the page)."""
+    size, pad, width = high - low + 1, max(-low, high, 0), values.shape[-1]
+    pooled = F.max_pool2d(F.pad(values, (pad, pad)), (1, size), stride=1)
+    return pooled[..., low + pad:low + pad + width]
