@@ -159,4 +159,5 @@ PAPER = ModelConfig()
 # (The shipped checkpoint is an early FiLM run at 200 px; its model.json says so.)
 DEFAULT = PAPER.replace(conditioning="match", shortcut=3, match_levels=3, match_dim=32)
 NOTES = DEFAULT.replace(page_path="notes", match_dim=113)
-TINY = ModelConfig(unet_channels=(4, 4, 8, 8, 8), audio_channels=(4, 4, 8, 8), embedding=8, hidden=16)
+TINY = ModelConfig(unet_channels=(4, 4, 8, 8, 8), audio_channels=(4, 4, 8, 8), embedding=8, hidden=16,
+                   reader_width=4)

@@ -13,10 +13,10 @@ reader splits the page path in two:
   learns them in a few hundred steps;
 - a fixed layout step (no weights) turns those maps into `FEATURES` page
   features for the audio query to match: for every pixel inside a system, the
-  registers printed in its system's column at the pixel ("here", from two
-  pixels left to six right: the band follows the music towards the next
-  note), and in three stretches further left ("before": what was printed just
-  earlier), plus the system mask itself. A column's registers are summed over
+  registers printed in its system's column at the pixel ("here": a column
+  lights from two pixels left of it to six right, as the band follows the
+  music towards the next note), and in three stretches further left (what
+  was printed one, two and three notes earlier), plus the system mask. A column's registers are summed over
   the pixel's run of system rows, so a band spans its system as the targets do.
 
 The audio query then says which registers sound now and which sounded just
@@ -34,7 +34,9 @@ PITCH_BINS = 28  # registers: bins of three semitones from C1 (sheetsync.train.p
 HEAD, SYSTEM = PITCH_BINS, PITCH_BINS + 1  # output channels after the registers
 OUTPUTS = PITCH_BINS + 2
 REFERENCE_HEIGHT = 400  # the windows below are in pixels of a page this high
-WINDOWS = ((-2, 6), (-16, -3), (-30, -12), (-50, -26))  # x' - x of the columns each group looks at
+# x' - x of the columns each feature group looks at from pixel x: "here" lights a column from two pixels left
+# of it to six right; then the columns one, two and three notes back (a note is some 8 to 15 pixels).
+WINDOWS = ((-6, 2), (-22, -7), (-40, -16), (-60, -30))
 FEATURES = PITCH_BINS * len(WINDOWS) + 1
 DILATIONS = (2, 4, 8, 1)
 EVIDENCE = 3.0  # summed notehead-register probability that counts as about 1 - 1/e printed

@@ -75,7 +75,8 @@ class TrainSettings:
 
     def differences(self, other: "TrainSettings") -> list[str]:
         """'name: ours -> theirs' for each setting that makes `other` a different run (model settings by name)."""
-        ignore = {"max_epochs", "epoch_steps", "device", "checkpoint_minutes", "out", "model"}
+        # The note reader may be given more steps (or fewer) on resume: it is the same run, read longer.
+        ignore = {"max_epochs", "epoch_steps", "device", "checkpoint_minutes", "out", "model", "reader_steps"}
         ours, theirs = asdict(self), asdict(other)
         changed = [(k, ours[k], theirs[k]) for k in ours if k not in ignore and ours[k] != theirs[k]]
         model, other_model = ModelConfig.from_dict(self.model).to_dict(), ModelConfig.from_dict(other.model).to_dict()
@@ -133,6 +134,7 @@ def prepare_run_folder(settings: TrainSettings, resume: bool) -> None:
         if differences:
             raise SheetsyncError(f"'{out}' holds a different run ({'; '.join(differences)}); resume it with "
                                  f"the same settings or choose a new --out folder")
+        record.write_text(json.dumps(asdict(settings), indent=1))  # with its new length, reader steps, device
         return
     if out.exists() and any(out.iterdir()):
         what = "a training run" if record.exists() else "other files"
@@ -352,6 +354,8 @@ class _Trainer:
         progress.close()
         if self.context.main and not (self.out / "best" / checkpoint.RECORD).exists():
             self._end_epoch(model, optimiser, valid, loop, dataset, None)
+            if not (self.out / "best" / checkpoint.RECORD).exists():  # the note reader's steps alone
+                checkpoint.save(self.out / "best", model, self._record(loop, dataset))
         return loop.best_metrics
 
     def _reading_loss(self, model, pieces, step: int):

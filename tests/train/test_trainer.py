@@ -7,6 +7,7 @@ import sys
 import time
 
 import numpy as np
+import torch
 import pytest
 from safetensors.torch import load_file
 
@@ -137,3 +138,24 @@ def test_invalid_dataset_is_refused(tmp_path, capsys):
     (tmp_path / "set").mkdir()
     assert main(train_args(tmp_path / "set", tmp_path / "run", "--max-epochs", "1")) == 2
     assert "not a sheetsync dataset" in capsys.readouterr().err
+
+
+def test_the_note_reader_learns_first_then_stays_frozen(built_dataset, tmp_path):
+    notes = ["--page-path", "notes", "--reader-steps", "12", "--freeze-pages", "--pitch-weight", "1", "--lr", "1e-2",
+             "--epoch-steps", "12"]
+    assert main(train_args(built_dataset, tmp_path / "a", *notes, "--max-epochs", "1")) == 0  # reading only
+    assert main(train_args(built_dataset, tmp_path / "b", *notes, "--max-epochs", "2")) == 0  # then matching
+    reading = losses(tmp_path / "a")
+    assert len(reading) == 12 and np.mean(reading[-3:]) < np.mean(reading[:3]) - 0.1
+    assert losses(tmp_path / "b")[:12] == reading
+    only_read, then_matched = (load_file(tmp_path / run / "best" / "model.safetensors") for run in "ab")
+    reader = [name for name in only_read if name.startswith("reader.")]
+    audio = [name for name in only_read if name.startswith("audio.") and "weight" in name]
+    assert reader and all(torch.equal(only_read[n], then_matched[n]) for n in reader)
+    assert any(not torch.equal(only_read[n], then_matched[n]) for n in audio)
+    with open(tmp_path / "b" / "valid.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [int(r["step"]) for r in rows] == [12, 24]
+    assert all(0.0 <= float(r["pitch_page_f1"]) <= 1.0 for r in rows)
+    model, record = checkpoint.load(tmp_path / "b" / "best")
+    assert model.config.page_path == "notes" and record["training"]["steps"] == 24

@@ -1,0 +1,78 @@
+import pytest
+import torch
+
+from sheetsync.model.config import NOTES, TINY
+from sheetsync.model.reader import FEATURES, HEAD, OUTPUTS, PITCH_BINS, SYSTEM, WINDOWS, column_features
+from tests.model.tiny import random_pages, random_windows, tiny_model
+
+HERE, JUST_BEFORE = 0, 1  # feature groups, in WINDOWS' order
+
+
+def reader_logits(height=60, width=120, systems=((10, 25), (40, 55)), heads=((50, 15, 7), (20, 45, 3))):
+    """Reader logits (1, OUTPUTS, H, W): confident systems over rows [top, bottom) and noteheads (x, y, bin)."""
+    logits = torch.full((1, OUTPUTS, height, width), -20.0)
+    for top, bottom in systems:
+        logits[0, SYSTEM, top:bottom] = 20.0
+    for x, y, register in heads:
+        logits[0, register, y - 1:y + 2, x] = 20.0
+        logits[0, HEAD, y - 1:y + 2, x] = 20.0
+    return logits
+
+
+def group(features, number):
+    return features[0, number * PITCH_BINS:(number + 1) * PITCH_BINS]
+
+
+def test_a_notehead_lights_its_register_over_its_whole_system_and_nothing_else():
+    features = column_features(reader_logits(), 400)
+    assert features.shape == (1, FEATURES, 60, 120)
+    here = group(features, HERE)
+    low, high = WINDOWS[HERE]
+    for row in (10, 15, 24):  # the first system, top to bottom
+        lit = (here[7, row] > 0.5).nonzero().flatten()
+        assert lit.min() == 50 - high and lit.max() == 50 - low
+    assert not (here[7, 25:] > 0.01).any() and not (here[7, :10] > 0.01).any()  # beyond its system
+    assert not (here[torch.arange(PITCH_BINS) != 7][:, :30] > 0.01).any()  # other registers, first system
+    assert (here[3, 40:55, 20] > 0.5).all() and not (here[3, :40] > 0.01).any()
+
+
+def test_what_was_printed_just_before_is_a_group_of_its_own():
+    features = column_features(reader_logits(), 400)
+    before = group(features, JUST_BEFORE)
+    low, high = WINDOWS[JUST_BEFORE]
+    lit = (before[7, 15] > 0.5).nonzero().flatten()
+    assert lit.min() == 50 - high and lit.max() == 50 - low
+
+
+def test_the_system_mask_is_the_last_feature():
+    features = column_features(reader_logits(), 400)
+    assert torch.equal(features[0, -1, :, 0] > 0, torch.arange(60).ge(10) & torch.arange(60).lt(25)
+                       | torch.arange(60).ge(40) & torch.arange(60).lt(55))
+
+
+def test_windows_scale_with_the_page_height():
+    wide = (group(column_features(reader_logits(), 400), HERE)[7, 15] > 0.5).sum()
+    narrow = (group(column_features(reader_logits(), 200), HERE)[7, 15] > 0.5).sum()
+    assert narrow < wide
+
+
+def test_notes_need_match_conditioning_with_its_feature_count():
+    with pytest.raises(ValueError, match="notes"):
+        TINY.replace(page_path="notes")
+    with pytest.raises(ValueError, match="notes"):
+        NOTES.replace(match_dim=FEATURES - 1)
+    with pytest.raises(ValueError, match="page path"):
+        TINY.replace(page_path="omr")
+    assert NOTES.match_dim == FEATURES
+
+
+def test_stepping_a_note_reader_frame_by_frame_equals_the_sequence():
+    model = tiny_model(conditioning="match", page_path="notes", match_dim=FEATURES, reader_width=4)
+    assert model.unet is None
+    page, audio = random_pages(1, 37, 21), random_windows(model, batch=1, steps=4)
+    with torch.no_grad():
+        sequence, _ = model(page, audio)
+    cache, state = model.prepare_page(page[0, 0].numpy()), None
+    for t in range(audio.shape[1]):
+        z, state = model.step(audio[0, t], state)
+        torch.testing.assert_close(model.predict(cache, z), torch.sigmoid(sequence[0, t, 0]), atol=1e-5, rtol=1e-4)
