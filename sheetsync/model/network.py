@@ -126,8 +126,9 @@ class ScoreFollower(nn.Module):
                 the K of `steps`), e.g. pages augmented frame by frame.
 
         page_features: with "match" conditioning, the features `read_page` gave
-            for `pages` (N, match_dim, H', W'), to skip reading them again (a
-            frozen page path); `parts` then has no page outputs (None).
+            for each of the N `pages` (a sequence of (match_dim, H', W'), each
+            page's own size), to skip reading them again (a frozen page path);
+            `parts` then has no page outputs (None).
 
         Memory grows with B*T (or B*K) page-sized maps: chunk long performances.
         """
@@ -155,8 +156,8 @@ class ScoreFollower(nn.Module):
             if page_features is None:
                 features, outputs = self.read_page(pages[shown])
             else:
-                features, outputs = page_features[shown], None
-            logits = self._match(features, index, z)
+                features, outputs = [page_features[i] for i in shown.tolist()], None
+            logits = self._match(features, index, z, (height, width))
         else:
             logits = self.unet.rest(self._block_a(pages)[index.flatten()], z)
         logits = logits[..., :height, :width].unflatten(0, shape)
@@ -232,20 +233,29 @@ class ScoreFollower(nn.Module):
             padded = padded.contiguous(memory_format=torch.channels_last)
         return self.unet.first(padded)
 
-    def _match(self, features: torch.Tensor, index: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """Logits (N, 1, H, W) of N steps (z (N, hidden)) on pages features[index] (index (N,)): each page's
-        features (D, H, W) dotted with its steps' queries, plus their bias; one product per page rather than a
-        copy of its features per step."""
+    def _match(self, features, index: torch.Tensor, z: torch.Tensor, size=None) -> torch.Tensor:
+        """Logits (N, 1, H, W) of N steps (z (N, hidden)) on pages features[index] (index (N,); features
+        (S, match_dim, H, W), or S such tensors of differing sizes, each step's map then cut or padded with
+        certain "no music" to `size`): each page's features dotted with its steps' queries, plus their bias; one
+        product per page rather than a copy of its features per step."""
         query = self.query(z)
         dim = self.config.match_dim
-        flat = features.flatten(2)
+        # The U-Net's features are dense, so a sum over them grows with their number; the note reader's are
+        # sparse in [0, 1] (a few registers each), and scaled down alike they would need queries of tens.
+        scale = 1.0 if self.reader is not None else 1 / math.sqrt(dim)
+        size = size or features[0].shape[-2:]
         rows, maps = [], []
-        for page in range(features.shape[0]):
+        for page in range(len(features)):
             steps = (index == page).nonzero().squeeze(1)
+            height, width = features[page].shape[-2:]
+            product = query[steps, :dim] @ features[page].flatten(-2) * scale + query[steps, dim:]
+            product = product.view(len(steps), 1, height, width)[..., :size[0], :size[1]]
+            if product.shape[-2:] != tuple(size):
+                product = F.pad(product, (0, size[1] - product.shape[-1], 0, size[0] - product.shape[-2]),
+                                value=-20.0)
             rows.append(steps)
-            maps.append(query[steps, :dim] @ flat[page] / math.sqrt(dim) + query[steps, dim:])
-        logits = torch.cat(maps)[torch.argsort(torch.cat(rows))]
-        return logits.view(len(z), 1, *features.shape[-2:])
+            maps.append(product)
+        return torch.cat(maps)[torch.argsort(torch.cat(rows))]
 
     def _device(self) -> torch.device:
         return self.audio.mean.device

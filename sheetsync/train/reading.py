@@ -113,15 +113,15 @@ class PageFeatures:
         self.kept: OrderedDict[tuple, torch.Tensor] = OrderedDict()
 
     @torch.no_grad()
-    def __call__(self, keys: list[tuple], pages: torch.Tensor) -> torch.Tensor:
-        """(N, match_dim, H', W') features of the (N, 1, H, W) `pages` named by `keys` (N hashable names)."""
+    def __call__(self, keys: list, pages: torch.Tensor) -> list[torch.Tensor]:
+        """The (match_dim, H', W') features of each of the (N, 1, H, W) `pages` named by `keys` (N hashable
+        names), for ScoreFollower's `page_features`."""
         rows = []
         for key, page in zip(keys, pages):
             if key not in self.kept:
-                self.kept[key] = self.model.read_page(page[None])[0][0].to(torch.float16)
+                self.kept[key] = self.model.read_page(page[None])[0][0]
                 if len(self.kept) > self.size:
                     self.kept.popitem(last=False)
             self.kept.move_to_end(key)
             rows.append(self.kept[key])
-        height, width = self.model.pad(pages[:1]).shape[-2:]  # the size the pages' own reading would have
-        return torch.stack([F.pad(r, (0, width - r.shape[-1], 0, height - r.shape[-2])) for r in rows]).float()
+        return rows

@@ -173,6 +173,10 @@ class _Trainer:
         if (settings.reader_steps or settings.freeze_pages) and not self.notes:
             raise SheetsyncError('--reader-steps and --freeze-pages need the "notes" page path (--page-path notes)')
         self.page_features = None
+        # The loss terms train.csv records, one column each (none beside the loss when Dice is alone).
+        self.terms = ["dice"] + ["cross_entropy"] * (settings.ce_weight > 0) + ["pitch_page"] * (
+            settings.pitch_weight > 0 and not settings.freeze_pages) + ["pitch_audio"] * (settings.pitch_weight > 0)
+        self.terms = (self.terms if len(self.terms) > 1 else []) + ["reader"] * (settings.reader_steps > 0)
 
     def log(self, message: str) -> None:
         if self.context.main:
@@ -344,7 +348,8 @@ class _Trainer:
             progress.set_postfix(loss=f"{loss_value:.3f}", lr=f"{loop.lr:.1e}", steps_s=f"{rate:.2f}")
             if self.context.main:
                 _append_csv(self.out / "train.csv", {"step": loop.step, "epoch": loop.epoch, "loss": loss_value,
-                                                     **terms, "lr": loop.lr, "steps_per_s": rate})
+                                                     **{name: terms.get(name, "") for name in self.terms},
+                                                     "lr": loop.lr, "steps_per_s": rate})
             if loop.step % settings.epoch_steps == 0:
                 self._end_epoch(model, optimiser, valid, loop, dataset, progress)
             if time.monotonic() - last_save > settings.checkpoint_minutes * 60 or loop.step % settings.epoch_steps == 0:
@@ -360,15 +365,16 @@ class _Trainer:
 
     def _reading_loss(self, model, pieces, step: int):
         """A step of teaching the note reader alone (sheetsync.train.reading): its loss, the LSTM state
-        untouched (None) and no terms."""
+        untouched (None) and its term for the log."""
         rng = np.random.default_rng((self.settings.seed, step, self.context.rank))
         images, targets = crop_batch(pieces, self.settings.reader_crops, rng,
                                      self.config.page_height / MODEL_PAGE_HEIGHT)
-        return reader_loss(model.reader(images.to(self.device)), targets.to(self.device)), None, {}
+        loss = reader_loss(model.reader(images.to(self.device)), targets.to(self.device))
+        return loss, None, {"reader": float(loss.detach())}
 
     def _loss(self, wrapped, batch: Batch, lstm):
-        """The step's loss (Dice, plus the weighted spatial cross-entropy and pitch terms), the new state and,
-        when there is more than Dice, each term's value (this process's) for the log."""
+        """The step's loss (Dice, plus the weighted spatial cross-entropy and pitch terms), the new state and
+        each term's value (this process's) for the log."""
         settings, device = self.settings, self.device
         pages = batch.pages.flatten(0, 1)[:, None].to(device)
         features = self.page_features(batch.keys, pages) if self.page_features else None
@@ -394,7 +400,7 @@ class _Trainer:
                                                                              sounding, playing)
         loss = (terms["dice"] + settings.ce_weight * terms.get("cross_entropy", 0.0)
                 + settings.pitch_weight * (terms.get("pitch_page", 0.0) + terms.get("pitch_audio", 0.0)))
-        return loss, state, ({name: float(value.detach()) for name, value in terms.items()} if len(terms) > 1 else {})
+        return loss, state, {name: float(value.detach()) for name, value in terms.items()}
 
     def _end_epoch(self, model, optimiser, valid, loop, dataset, progress) -> None:
         metrics = validate(model, valid, self.config, self.settings, self.device) if self.context.main else {}
