@@ -56,6 +56,9 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--freeze-pages", action="store_true",
                         help="with --page-path notes: after the reader's steps, keep it fixed and its page "
                              "features cached (only the audio path learns; several times faster)")
+    parser.add_argument("--init", metavar="CHECKPOINT",
+                        help="start from the weights of this checkpoint that fit the model (fine-tuning, or a "
+                             "new stage of a run with other settings)")
     parser.add_argument("--tiny", action="store_true", help="a tiny network (for tests and smoke runs)")
     parser.add_argument("--page-height", type=int, metavar="PIXELS",
                         help="page height the network reads (default 400, the paper's; 200 costs about a third but "

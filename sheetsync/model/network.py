@@ -52,7 +52,7 @@ from torch import nn
 
 from sheetsync.model.conditioning import AudioConditioner, State
 from sheetsync.model.config import PAPER, ModelConfig
-from sheetsync.model.reader import NoteReader, column_features
+from sheetsync.model.reader import READER_GAIN, NoteReader, column_features
 from sheetsync.model.unet import ConditionedUNet
 
 
@@ -90,9 +90,14 @@ class ScoreFollower(nn.Module):
         self.query = nn.Linear(config.hidden, config.match_dim + 1) if config.matched else None
         self.channels_last = False
         initialise(self)
+        if self.reader is not None:
+            with torch.no_grad():
+                self.query.weight /= READER_GAIN
         if config.output_prior > 0:
             prior = math.log(config.output_prior / (1 - config.output_prior))
             with torch.no_grad():
+                if self.reader is not None:
+                    prior /= READER_GAIN
                 (self.query.bias[-1:] if config.matched else self.unet.out.bias).fill_(prior)
 
     def set_normalisation(self, mean, std) -> None:
@@ -240,15 +245,16 @@ class ScoreFollower(nn.Module):
         product per page rather than a copy of its features per step."""
         query = self.query(z)
         dim = self.config.match_dim
-        # The U-Net's features are dense, so a sum over them grows with their number; the note reader's are
-        # sparse in [0, 1] (a few registers each), and scaled down alike they would need queries of tens.
-        scale = 1.0 if self.reader is not None else 1 / math.sqrt(dim)
+        # The U-Net's features are dense and learn their own scale, so a sum over them is scaled down by their
+        # number. The note reader's are fixed, sparse and in [0, 1]: a map sure of its place needs logits of
+        # several units, which a query of order one reaches only if the whole match is scaled up.
+        scale, bias = (READER_GAIN, 1.0) if self.reader is not None else (1 / math.sqrt(dim), math.sqrt(dim))
         size = size or features[0].shape[-2:]
         rows, maps = [], []
         for page in range(len(features)):
             steps = (index == page).nonzero().squeeze(1)
             height, width = features[page].shape[-2:]
-            product = query[steps, :dim] @ features[page].flatten(-2) * scale + query[steps, dim:]
+            product = (query[steps, :dim] @ features[page].flatten(-2) + query[steps, dim:] * bias) * scale
             product = product.view(len(steps), 1, height, width)[..., :size[0], :size[1]]
             if product.shape[-2:] != tuple(size):
                 product = F.pad(product, (0, size[1] - product.shape[-1], 0, size[0] - product.shape[-2]),

@@ -39,6 +39,11 @@ REFERENCE_HEIGHT = 400  # the windows below are in pixels of a page this high
 WINDOWS = ((-6, 2), (-22, -7), (-40, -16), (-60, -30))
 FEATURES = PITCH_BINS * len(WINDOWS) + 1
 DILATIONS = (2, 4, 8, 1)
+# The match's logits are the query's product with these features times READER_GAIN, the query layer's initial
+# weights divided by it (see network): the same start as a gain of one, but Adam's steps, of about the
+# learning rate whatever a weight's scale, then move the logits READER_GAIN times further. Without it the
+# query needed several hundred steps merely to say "inside a system" (CE stuck near a uniform map's).
+READER_GAIN = 64.0
 EVIDENCE = 3.0  # summed notehead-register probability that counts as about 1 - 1/e printed
 
 

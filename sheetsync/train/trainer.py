@@ -72,6 +72,7 @@ class TrainSettings:
     reader_steps: int = 0
     reader_crops: int = 16
     freeze_pages: bool = False
+    init: str | None = None
 
     def differences(self, other: "TrainSettings") -> list[str]:
         """'name: ours -> theirs' for each setting that makes `other` a different run (model settings by name)."""
@@ -110,7 +111,8 @@ def settings_from_args(args) -> TrainSettings:
                          augment=not args.no_augment, valid_pieces=args.valid_pieces,
                          valid_frames=args.valid_frames, repeat_batch=args.repeat_batch,
                          pitch_weight=args.pitch_weight, ce_weight=args.ce_weight,
-                         reader_steps=args.reader_steps, freeze_pages=args.freeze_pages)
+                         reader_steps=args.reader_steps, freeze_pages=args.freeze_pages,
+                         init=str(Path(args.init).resolve()) if args.init else None)
 
 
 def train(settings: TrainSettings, resume: bool = False) -> dict:
@@ -195,6 +197,8 @@ class _Trainer:
         torch.manual_seed(self.settings.seed)
         model = ScoreFollower(self.config)
         model.set_normalisation(*map(torch.from_numpy, spectrogram_statistics(train)))
+        if self.settings.init and not self.resume:
+            self.log(_start_from(model, self.settings.init))
         model.to(self.device)
         optimiser = torch.optim.Adam(model.parameters(), lr=self.settings.lr, weight_decay=self.settings.weight_decay)
         streams = Streams(train, self.settings.batch, self.settings.length, self.settings.seed * 1000 + self.context.rank)
@@ -517,6 +521,17 @@ def _augment(batch: Batch, generator: torch.Generator) -> Batch:
     pages, targets = augment_pages(batch.pages, targets, generator)
     masks, printed = targets[:, :batch.masks.shape[1]], targets[:, batch.masks.shape[1]:]
     return replace(batch, pages=pages, masks=masks, printed=None if batch.printed is None else printed)
+
+
+def _start_from(model, path: str) -> str:
+    """Copy into `model` the weights of the checkpoint at `path` that fit it (same name and shape); say what."""
+    source = checkpoint.load(path)[0].state_dict()
+    target = model.state_dict()
+    fitting = {name: value for name, value in source.items() if name in target and target[name].shape == value.shape}
+    if not fitting:
+        raise SheetsyncError(f"no weights of the checkpoint '{path}' fit this model")
+    model.load_state_dict(fitting, strict=False)
+    return f"started from {len(fitting)} of {len(target)} weights of '{path}'"
 
 
 def _reset_rows(lstm, resets: list[bool]):
