@@ -159,3 +159,17 @@ def test_the_note_reader_learns_first_then_stays_frozen(built_dataset, tmp_path)
     assert all(0.0 <= float(r["pitch_page_f1"]) <= 1.0 for r in rows)
     model, record = checkpoint.load(tmp_path / "b" / "best")
     assert model.config.page_path == "notes" and record["training"]["steps"] == 24
+
+
+def test_a_run_can_start_from_a_checkpoint(built_dataset, tmp_path, capsys):
+    assert main(train_args(built_dataset, tmp_path / "a", "--max-epochs", "1", "--epoch-steps", "3")) == 0
+    capsys.readouterr()
+    assert main(train_args(built_dataset, tmp_path / "b", "--max-epochs", "1", "--epoch-steps", "2", "--lr", "0",
+                           "--init", str(tmp_path / "a" / "best"))) == 0
+    started, trained = (load_file(tmp_path / run / "best" / "model.safetensors") for run in "ab")
+    assert f"started from {len(started)} of {len(started)} weights" in capsys.readouterr().out
+    assert all(torch.equal(started[name], trained[name]) for name in started)  # nothing moved at lr 0
+    notes = train_args(built_dataset, tmp_path / "c", "--max-epochs", "1", "--epoch-steps", "1", "--page-path",
+                       "notes", "--init", str(tmp_path / "a" / "best"))
+    assert main(notes) == 0  # only the audio path fits a note-reader model
+    assert "started from" in capsys.readouterr().out
