@@ -55,9 +55,11 @@ def reader_targets(heads: np.ndarray, boxes: np.ndarray, shape: tuple[int, int],
             continue
         ys = np.arange(max(int(y) - reach, 0), min(int(y) + reach + 2, height))
         xs = np.arange(max(int(x) - reach, 0), min(int(x) + reach + 2, width))
+        if len(ys) == 0 or len(xs) == 0:
+            continue
         disc = (ys[:, None] - y) ** 2 + (xs[None, :] - x) ** 2 <= radius * radius
         for channel in (int(register), HEAD):
-            targets[channel, ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1][disc] = 1.0 if len(ys) and len(xs) else 0.0
+            targets[channel, ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1][disc] = 1.0
     return targets
 
 

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from sheetsync.model.network import ScoreFollower
+from sheetsync.model.reader import FEATURES
 from tests.model.tiny import random_pages, random_windows, tiny_model
 
 VARIANTS = ["CB", "FB", "NTC"]
@@ -36,10 +37,13 @@ def test_wrong_inputs_are_clear_errors():
         model(random_pages(3), random_windows(model))
 
 
-@pytest.mark.parametrize("conditioning, levels", [("film", 1), ("match", 1), ("match", 3)])
+@pytest.mark.parametrize("changes", [{"conditioning": "film"}, {"conditioning": "match"},
+                                     {"conditioning": "match", "match_levels": 3},
+                                     {"conditioning": "match", "page_path": "notes", "match_dim": FEATURES}],
+                         ids=["film", "match", "match-3-levels", "note-reader"])
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_stepping_frame_by_frame_equals_the_sequence(variant, conditioning, levels):
-    model = tiny_model(variant, conditioning=conditioning, match_levels=levels)
+def test_stepping_frame_by_frame_equals_the_sequence(variant, changes):
+    model = tiny_model(variant, **changes)
     page, audio = random_pages(1, 37, 21), random_windows(model, batch=1, steps=6)
     with torch.no_grad():
         sequence, final = model(page, audio)

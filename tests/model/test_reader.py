@@ -3,7 +3,6 @@ import torch
 
 from sheetsync.model.config import NOTES, TINY
 from sheetsync.model.reader import FEATURES, HEAD, OUTPUTS, PITCH_BINS, SYSTEM, WINDOWS, column_features
-from tests.model.tiny import random_pages, random_windows, tiny_model
 
 HERE, JUST_BEFORE = 0, 1  # feature groups, in WINDOWS' order
 
@@ -64,15 +63,3 @@ def test_notes_need_match_conditioning_with_its_feature_count():
     with pytest.raises(ValueError, match="page path"):
         TINY.replace(page_path="omr")
     assert NOTES.match_dim == FEATURES
-
-
-def test_stepping_a_note_reader_frame_by_frame_equals_the_sequence():
-    model = tiny_model(conditioning="match", page_path="notes", match_dim=FEATURES, reader_width=4)
-    assert model.unet is None
-    page, audio = random_pages(1, 37, 21), random_windows(model, batch=1, steps=4)
-    with torch.no_grad():
-        sequence, _ = model(page, audio)
-    cache, state = model.prepare_page(page[0, 0].numpy()), None
-    for t in range(audio.shape[1]):
-        z, state = model.step(audio[0, t], state)
-        torch.testing.assert_close(model.predict(cache, z), torch.sigmoid(sequence[0, t, 0]), atol=1e-5, rtol=1e-4)

@@ -75,3 +75,11 @@ def test_frozen_page_features_are_read_once_and_equal_reading_again():
     assert list(features.kept) == [("a", 1), None]  # the oldest left
     again = features([("a", 1)], pages[2:])  # a known name is not read again, whatever the pixels
     assert again[0] is first[1]
+
+
+def test_noteheads_beside_a_region_reach_into_it_by_their_radius_only():
+    heads = np.array([[-1.0, 5.0, 3], [5.0, 10.2, 4], [6.0, 12.0, 5], [30.0, 5.0, 2]], np.float32)
+    targets = reader_targets(heads, np.zeros((0, 4), np.float32), (10, 10))
+    assert targets[3, 5, 0] == 1 and targets[3, 5, 1] == 0  # centred a pixel left of the region
+    assert targets[4, 9, 5] == 1 and targets[4, 9, 3] == 0  # just below it
+    assert targets[5].sum() == 0 and targets[2].sum() == 0  # out of reach
