@@ -60,6 +60,9 @@ class ModelConfig:
         column prints); it needs "match" conditioning, and its features fix
         `match_dim` at sheetsync.model.reader.FEATURES.
     reader_width: channels of the note reader's convolutions.
+    pitch_head: a linear map from z to the registers sounding (for pitch
+        supervision of the audio path alone, when the query's own dimensions
+        should stay free: the note reader's fixed features).
     """
 
     variant: str = "CB"
@@ -78,6 +81,7 @@ class ModelConfig:
     match_levels: int = 1
     page_path: str = "unet"
     reader_width: int = 32
+    pitch_head: bool = False
 
     def __post_init__(self):
         if self.variant not in VARIANTS:

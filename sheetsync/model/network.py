@@ -52,7 +52,7 @@ from torch import nn
 
 from sheetsync.model.conditioning import AudioConditioner, State
 from sheetsync.model.config import PAPER, ModelConfig
-from sheetsync.model.reader import READER_GAIN, NoteReader, column_features
+from sheetsync.model.reader import PITCH_BINS, READER_GAIN, NoteReader, column_features
 from sheetsync.model.unet import ConditionedUNet
 
 
@@ -60,11 +60,12 @@ from sheetsync.model.unet import ConditionedUNet
 class MatchParts:
     """What a "match" forward pass matched: the page path's outputs (S, C, H, W) for the pages some step showed
     (see `read_page`; None when the features were given), `pages` (S,): their rows in the page stack, and
-    every step's query (B, T, match_dim + 1)."""
+    every step's query (B, T, match_dim + 1) and, with a pitch head, its registers' logits (B, T, PITCH_BINS)."""
 
     features: torch.Tensor | None
     pages: torch.Tensor
     queries: torch.Tensor
+    pitches: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class ScoreFollower(nn.Module):
         self.unet = None if notes else ConditionedUNet(config)
         self.reader = NoteReader(config.reader_width) if notes else None
         self.query = nn.Linear(config.hidden, config.match_dim + 1) if config.matched else None
+        self.pitch = nn.Linear(config.hidden, PITCH_BINS) if config.pitch_head else None
         self.channels_last = False
         initialise(self)
         if self.reader is not None:
@@ -168,7 +170,8 @@ class ScoreFollower(nn.Module):
         logits = logits[..., :height, :width].unflatten(0, shape)
         if parts:
             outputs = None if outputs is None else outputs[..., :height, :width]
-            return logits, state, MatchParts(outputs, shown, self.query(every_z))
+            pitches = self.pitch(every_z) if self.pitch is not None else None
+            return logits, state, MatchParts(outputs, shown, self.query(every_z), pitches)
         return logits, state
 
     @staticmethod

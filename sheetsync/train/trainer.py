@@ -102,7 +102,9 @@ def settings_from_args(args) -> TrainSettings:
     if args.page_path == "notes":
         from sheetsync.model.reader import FEATURES
 
-        config = config.replace(page_path="notes", conditioning="match", match_dim=FEATURES)
+        # Pitch supervision of a note-reader model goes to a head of its own: on the query it fought the match.
+        config = config.replace(page_path="notes", conditioning="match", match_dim=FEATURES,
+                                pitch_head=args.pitch_weight > 0)
     unet_frames = args.unet_frames or (args.length if config.matched else TrainSettings.unet_frames)
     return TrainSettings(data=str(Path(args.data).resolve()), out=str(Path(args.out)), model=config.to_dict(),
                          batch=args.batch, length=args.length, unet_frames=unet_frames, lr=args.lr,
@@ -391,14 +393,15 @@ class _Trainer:
             terms["cross_entropy"] = spatial_cross_entropy(logits, masks, weights)
         if settings.pitch_weight > 0:
             parts, sounding, playing = outputs[2], batch.sounding.to(device), batch.playing.to(device)
+            heard = parts.queries if parts.pitches is None else parts.pitches
             if parts.features is None:  # a frozen page path: only the audio learns
-                terms["pitch_audio"] = audio_pitch_loss(parts.queries, sounding, playing)
+                terms["pitch_audio"] = audio_pitch_loss(heard, sounding, playing)
             else:
                 printed = batch.printed.reshape(-1, OUTPUTS if self.notes else PITCH_BINS,
                                                 *batch.printed.shape[-2:])[parts.pages.cpu()].to(device)
                 if self.notes:
                     terms["pitch_page"] = reader_loss(parts.features, printed)
-                    terms["pitch_audio"] = audio_pitch_loss(parts.queries, sounding, playing)
+                    terms["pitch_audio"] = audio_pitch_loss(heard, sounding, playing)
                 else:
                     terms["pitch_page"], terms["pitch_audio"] = pitch_losses(parts.features, printed, parts.queries,
                                                                              sounding, playing)
@@ -493,7 +496,7 @@ def pitch_counts(model, piece: PieceTensors, pages: torch.Tensor, count: int, de
     frames = np.arange(count)
     window = torch.from_numpy(windows(piece.spectrogram, frames, config.frames_in).astype(np.float32))
     z, _ = model.audio(window[None].to(device), None)
-    said = model.query(z)[0, :, :PITCH_BINS].cpu() > 0
+    said = (model.pitch(z) if model.pitch is not None else model.query(z))[0, :, :PITCH_BINS].cpu() > 0
     audio = pixel_counts(said, torch.from_numpy(piece.sounding[frames]) > 0.5)
     page = np.zeros(3)
     column = column_width(config.page_height)
