@@ -377,7 +377,9 @@ def test_chromium_follows_the_marker_turns_the_page_and_sends_keys(two_pages, ti
                  message="the marker to move")
 
         def shown_pages():
-            return [f.get_attribute("data-page") for f in browser.find_elements(By.CSS_SELECTOR, "#pages .page")]
+            # One script, so a page turned between finding the elements and reading them cannot go stale.
+            return browser.execute_script(
+                "return Array.from(document.querySelectorAll('#pages .page'), p => p.getAttribute('data-page'))")
 
         first = wait_for(shown_pages, message="a page")
         other = 2 if first == ["1"] else 1
