@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import asdict, dataclass, fields
 
+from sheetsync.model.reader import FEATURES
+
 VARIANTS = ("CB", "FB", "NTC")
 UPSAMPLING = ("bilinear", "nearest")
 CONDITIONING = ("film", "match")
@@ -91,8 +93,6 @@ class ModelConfig:
         if self.page_path not in PAGE_PATHS:
             raise ValueError(f"unknown page path '{self.page_path}' (known: {', '.join(PAGE_PATHS)})")
         if self.page_path == "notes":
-            from sheetsync.model.reader import FEATURES
-
             if not self.matched or self.match_dim != FEATURES:
                 raise ValueError(f'the "notes" page path needs "match" conditioning with match_dim {FEATURES}')
         if not 0 <= self.shortcut <= self.context:
@@ -162,6 +162,6 @@ PAPER = ModelConfig()
 # paper's page height was tried and is too coarse to read pitch: a staff space shrinks to about one pixel.
 # (The shipped checkpoint is an early FiLM run at 200 px; its model.json says so.)
 DEFAULT = PAPER.replace(conditioning="match", shortcut=3, match_levels=3, match_dim=32)
-NOTES = DEFAULT.replace(page_path="notes", match_dim=113)
+NOTES = DEFAULT.replace(page_path="notes", match_dim=FEATURES)
 TINY = ModelConfig(unet_channels=(4, 4, 8, 8, 8), audio_channels=(4, 4, 8, 8), embedding=8, hidden=16,
                    reader_width=4)

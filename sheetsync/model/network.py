@@ -229,17 +229,16 @@ class ScoreFollower(nn.Module):
         if self.reader is None:
             features = self.unet.rest(self._block_a(pages), None)
             return features, features
-        padded = self.pad(pages)
-        if self.channels_last:
-            padded = padded.contiguous(memory_format=torch.channels_last)
-        outputs = self.reader(padded)
+        outputs = self.reader(self._padded(pages))
         return column_features(outputs.float(), self.config.page_height), outputs
 
     def _block_a(self, pages: torch.Tensor) -> torch.Tensor:
+        return self.unet.first(self._padded(pages))
+
+    def _padded(self, pages: torch.Tensor) -> torch.Tensor:
+        """`pad`, in the page path's memory layout."""
         padded = self.pad(pages)
-        if self.channels_last:
-            padded = padded.contiguous(memory_format=torch.channels_last)
-        return self.unet.first(padded)
+        return padded.contiguous(memory_format=torch.channels_last) if self.channels_last else padded
 
     def _match(self, features, index: torch.Tensor, z: torch.Tensor, size=None) -> torch.Tensor:
         """Logits (N, 1, H, W) of N steps (z (N, hidden)) on pages features[index] (index (N,); features

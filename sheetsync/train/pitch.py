@@ -87,15 +87,17 @@ def column_maps(columns: np.ndarray, shape: tuple[int, int], width: float) -> np
 
 def pitch_losses(features: torch.Tensor, page_targets: torch.Tensor, queries: torch.Tensor,
                  sounding: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(page loss, audio loss): binary cross-entropy of the first PITCH_BINS page-feature channels (N, D, H, W)
-    against the printed pitch bins (N, PITCH_BINS, H, W), pixels outside any note column weighted
-    OUTSIDE_WEIGHT; and of the first PITCH_BINS query dimensions (B, T, D+1) against what sounds
-    (B, T, PITCH_BINS), steps weighted by (B, T)."""
+    """(page loss, audio loss): `page_pitch_loss` and `audio_pitch_loss` together."""
+    return page_pitch_loss(features, page_targets), audio_pitch_loss(queries, sounding, weights)
+
+
+def page_pitch_loss(features: torch.Tensor, page_targets: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the first PITCH_BINS page-feature channels (N, D, H, W) against the printed pitch
+    bins (N, PITCH_BINS, H, W), pixels outside any note column weighted OUTSIDE_WEIGHT."""
     inside = (page_targets.sum(1, keepdim=True) > 0).float()
     pixel_weight = (inside + OUTSIDE_WEIGHT).expand_as(page_targets)
-    page = F.binary_cross_entropy_with_logits(features[:, :PITCH_BINS].float(), page_targets,
+    return F.binary_cross_entropy_with_logits(features[:, :PITCH_BINS].float(), page_targets,
                                               weight=pixel_weight, reduction="sum") / pixel_weight.sum()
-    return page, audio_pitch_loss(queries, sounding, weights)
 
 
 def audio_pitch_loss(queries: torch.Tensor, sounding: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

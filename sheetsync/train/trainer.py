@@ -27,7 +27,7 @@ import torch
 from sheetsync.devices import select_device
 from sheetsync.errors import SheetsyncError
 from sheetsync.model import checkpoint
-from sheetsync.model.config import DEFAULT, TINY, ModelConfig
+from sheetsync.model.config import DEFAULT, NOTES, TINY, ModelConfig
 from sheetsync.model.network import ScoreFollower
 from sheetsync.train import distributed, state as saved_state
 from sheetsync.train.augment import AudioAugment, augment_pages
@@ -35,7 +35,7 @@ from sheetsync.train.data import PieceTensors, load_piece_tensors, spectrogram_s
 from sheetsync.train.losses import dice_loss, pixel_counts, spatial_cross_entropy
 from sheetsync.model.reader import OUTPUTS
 from sheetsync.score.images import MODEL_PAGE_HEIGHT
-from sheetsync.train.pitch import PITCH_BINS, audio_pitch_loss, column_maps, column_width, pitch_losses
+from sheetsync.train.pitch import PITCH_BINS, audio_pitch_loss, column_maps, column_width, page_pitch_loss
 from sheetsync.train.reading import PageFeatures, crop_batch, reader_loss, reader_targets, register_counts
 from sheetsync.train.streams import Streams
 
@@ -100,10 +100,8 @@ def settings_from_args(args) -> TrainSettings:
     if args.output_prior is not None:
         config = config.replace(output_prior=args.output_prior)
     if args.page_path == "notes":
-        from sheetsync.model.reader import FEATURES
-
         # Pitch supervision of a note-reader model goes to a head of its own: on the query it fought the match.
-        config = config.replace(page_path="notes", conditioning="match", match_dim=FEATURES,
+        config = config.replace(page_path="notes", conditioning="match", match_dim=NOTES.match_dim,
                                 pitch_head=args.pitch_weight > 0)
     unet_frames = args.unet_frames or (args.length if config.matched else TrainSettings.unet_frames)
     return TrainSettings(data=str(Path(args.data).resolve()), out=str(Path(args.out)), model=config.to_dict(),
@@ -393,18 +391,12 @@ class _Trainer:
             terms["cross_entropy"] = spatial_cross_entropy(logits, masks, weights)
         if settings.pitch_weight > 0:
             parts, sounding, playing = outputs[2], batch.sounding.to(device), batch.playing.to(device)
-            heard = parts.queries if parts.pitches is None else parts.pitches
-            if parts.features is None:  # a frozen page path: only the audio learns
-                terms["pitch_audio"] = audio_pitch_loss(heard, sounding, playing)
-            else:
+            if parts.features is not None:  # None: a frozen page path, only the audio learns
                 printed = batch.printed.reshape(-1, OUTPUTS if self.notes else PITCH_BINS,
                                                 *batch.printed.shape[-2:])[parts.pages.cpu()].to(device)
-                if self.notes:
-                    terms["pitch_page"] = reader_loss(parts.features, printed)
-                    terms["pitch_audio"] = audio_pitch_loss(heard, sounding, playing)
-                else:
-                    terms["pitch_page"], terms["pitch_audio"] = pitch_losses(parts.features, printed, parts.queries,
-                                                                             sounding, playing)
+                terms["pitch_page"] = (reader_loss if self.notes else page_pitch_loss)(parts.features, printed)
+            heard = parts.queries if parts.pitches is None else parts.pitches
+            terms["pitch_audio"] = audio_pitch_loss(heard, sounding, playing)
         loss = (terms["dice"] + settings.ce_weight * terms.get("cross_entropy", 0.0)
                 + settings.pitch_weight * (terms.get("pitch_page", 0.0) + terms.get("pitch_audio", 0.0)))
         return loss, state, {name: float(value.detach()) for name, value in terms.items()}
@@ -415,13 +407,11 @@ class _Trainer:
         loop.epoch += 1
         reading = loop.step <= self.settings.reader_steps  # no audio learnt yet: nothing to keep or to judge
         improved = metrics["dice_loss"] < loop.best_loss and not reading
-        if reading:
-            pass
-        elif improved:
+        if improved:
             loop.best_loss, loop.best_metrics, loop.bad_epochs = metrics["dice_loss"], metrics, 0
             if self.context.main:
                 checkpoint.save(self.out / "best", model, self._record(loop, dataset))
-        else:
+        elif not reading:
             loop.bad_epochs += 1
             if loop.bad_epochs % self.settings.patience == 0:
                 loop.lr /= 2
