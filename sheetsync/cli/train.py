@@ -30,8 +30,9 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--data", metavar="DIR", required=True, help="dataset folder")
     parser.add_argument("--out", metavar="RUN_DIR", required=True, help="run folder (new, or existing with --resume)")
     parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR where it stopped")
-    parser.add_argument("--variant", choices=("CB", "FB", "NTC"), default="CB",
-                        help="audio path: CB conv+LSTM (default), FB one frame+LSTM, NTC conv without LSTM")
+    parser.add_argument("--variant", choices=("CB", "FB", "NTC", "PH"), default="CB",
+                        help="audio path: CB conv+LSTM (default), FB one frame+LSTM, NTC conv without LSTM, "
+                             "PH pitch history (registers heard in the last 2 s) + LSTM")
     parser.add_argument("--conditioning", choices=("film", "match"), default=None,
                         help="match (default): the page read once, matched with the audio by a dot product "
                              "per frame (cheap per frame; all frames of a chunk get a map); film: the paper's "
@@ -53,6 +54,9 @@ def register(subparsers, manager) -> None:
                              "(sets match conditioning)")
     parser.add_argument("--reader-steps", type=int, default=0, metavar="N",
                         help="with --page-path notes: the first N steps teach the note reader alone, on page crops")
+    parser.add_argument("--hearing-steps", type=int, default=0, metavar="N",
+                        help="with --variant PH: after the reader's steps, N steps teach the PH encoder alone "
+                             "which registers sound (cheap: single frames, no pages)")
     parser.add_argument("--freeze-pages", action="store_true",
                         help="with --page-path notes: after the reader's steps, keep it fixed and its page "
                              "features cached (only the audio path learns; several times faster)")

@@ -1,4 +1,5 @@
-"""The audio path: spectrogram windows -> normalise -> encode -> LSTM (or linear) -> z.
+"""The audio path: spectrogram windows -> normalise -> encode -> LSTM (or linear) -> z (with "PH", plus the
+pitch history).
 
 The LSTM state is PyTorch's `(h, c)`, each (1, B, hidden), or None for a
 fresh start; NTC models have no state (always None). `detach_state` and
@@ -11,7 +12,7 @@ import torch
 from torch import nn
 
 from sheetsync.model.config import ModelConfig
-from sheetsync.model.encoders import spectrogram_encoder
+from sheetsync.model.encoders import FRAME_KERNEL, spectrogram_encoder
 
 State = tuple[torch.Tensor, torch.Tensor] | None
 
@@ -55,10 +56,23 @@ class AudioConditioner(nn.Module):
         windows = self._checked(windows)
         batch, steps = windows.shape[:2]
         normalised = (windows - self.mean[:, None]) / self.std[:, None]
-        embedded = self.encoder(normalised.flatten(0, 1)).view(batch, steps, -1)
+        embedded = self.encoder(normalised.flatten(0, 1))
+        history = None
+        if isinstance(embedded, tuple):  # PH: the history is part of z
+            embedded, history = embedded
+        embedded = embedded.view(batch, steps, -1)
         if self.lstm is None:
-            return self.temporal(embedded), None
-        return self.lstm(embedded, state)
+            z, state = self.temporal(embedded), None
+        else:
+            z, state = self.lstm(embedded, state)
+        return (z, state) if history is None else (torch.cat([z, history.view(batch, steps, -1)], -1), state)
+
+    def pitch_logits(self, windows: torch.Tensor) -> torch.Tensor:
+        """PH only: (B, T, bins, frames_in) windows -> (B, T, PITCH_BINS) logits of the registers sounding at
+        each window's current frame."""
+        windows = self._checked(windows)
+        normalised = (windows[..., -FRAME_KERNEL:] - self.mean[:, None]) / self.std[:, None]
+        return self.encoder.logits(normalised.flatten(0, 1))[..., -1].unflatten(0, windows.shape[:2])
 
     def _checked(self, windows: torch.Tensor) -> torch.Tensor:
         config = self.config

@@ -5,9 +5,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import asdict, dataclass, fields
 
-from sheetsync.model.reader import FEATURES
+from sheetsync.model.reader import FEATURES, PITCH_BINS
 
-VARIANTS = ("CB", "FB", "NTC")
+VARIANTS = ("CB", "FB", "NTC", "PH")
+# The "PH" encoder's lag windows: (first, last) frames back from the current one (0) over which it pools the
+# registers it hears at each frame; with the note reader's column windows in mind (sheetsync.model.reader), the
+# first is what sounds now and the others, roughly, one, two and three notes before.
+HISTORY = ((0, 0), (1, 4), (5, 10), (11, 18), (19, 27), (28, 37))
+HISTORY_COLUMNS = (0, 1, 1, 2, 3, 3)  # the note reader's column window (reader.WINDOWS) each one corresponds to
 UPSAMPLING = ("bilinear", "nearest")
 CONDITIONING = ("film", "match")
 PAGE_PATHS = ("unet", "notes")
@@ -18,8 +23,12 @@ class ModelConfig:
     """Everything needed to rebuild the network; stored in every checkpoint.
 
     variant: "CB" (conv encoder over the last `context` frames, then the LSTM),
-        "FB" (the current frame only, linear encoder, LSTM) or "NTC" (conv
-        encoder, the LSTM replaced by linear + ELU: no temporal context).
+        "FB" (the current frame only, linear encoder, LSTM), "NTC" (conv
+        encoder, the LSTM replaced by linear + ELU: no temporal context) or
+        "PH" (pitch history, ours: a small network says which registers
+        sound at every frame of the window, pooled over the HISTORY lag
+        windows; that history feeds the LSTM and is also part of z, so a
+        query can ask the page for it directly).
     unet_channels: block widths from block A down to the bottleneck (the
         decoder mirrors them); one 2x2 pooling between consecutive widths.
     audio_channels: widths of the conv encoder's stages (one pooling each).
@@ -114,6 +123,11 @@ class ModelConfig:
             raise ValueError(f"audio_channels needs positive widths, not {self.audio_channels}")
         if min(self.n_bins, self.context, self.embedding, self.hidden) < 1:
             raise ValueError("n_bins, context, embedding and hidden must be positive")
+        if self.variant == "PH" and self.context <= HISTORY[-1][1] + 2:
+            raise ValueError(f"the PH encoder needs a context of at least {HISTORY[-1][1] + 3} frames, "
+                             f"not {self.context}")
+        if self.variant == "PH" and self.pitch_head:
+            raise ValueError("the PH encoder says the registers itself: it takes no pitch head")
         if self.variant != "FB" and min(self.n_bins, self.context) >> len(self.audio_channels) < 1:
             raise ValueError(f"a {self.n_bins}x{self.context} window cannot be pooled "
                              f"{len(self.audio_channels)} times")
@@ -122,6 +136,11 @@ class ModelConfig:
     def frames_in(self) -> int:
         """Spectrogram frames the audio encoder reads per step (the window's last axis)."""
         return 1 if self.variant == "FB" else self.context
+
+    @property
+    def z_size(self) -> int:
+        """Size of z, what the audio path hands the page: the LSTM's output, and with "PH" the pitch history."""
+        return self.hidden + (PITCH_BINS * len(HISTORY) if self.variant == "PH" else 0)
 
     @property
     def recurrent(self) -> bool:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
-from sheetsync.model.config import ModelConfig
+from sheetsync.model.config import HISTORY, ModelConfig
+from sheetsync.model.reader import PITCH_BINS
+
+FRAME_KERNEL = 3  # frames each of the PH encoder's per-frame register guesses hears
+FRAME_HIDDEN = 128
+REGISTER_PRIOR = 0.125  # the share of registers the last onset has struck, over the training corpus
 
 
 def conv_norm_elu(channels_in: int, channels_out: int, kernel: int = 3) -> nn.Sequential:
@@ -56,6 +63,37 @@ class FrameEncoder(nn.Module):
         return self.project(windows[:, :, -1])
 
 
+class PitchHistory(nn.Module):
+    """The "PH" encoder: which registers sound at every frame of the window (a two-layer convolution over
+    FRAME_KERNEL frames), each pooled (max) over the lag windows of config.HISTORY: what sounds now and what
+    sounded just before. `forward` gives that history and its embedding; `logits` the per-frame guesses."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.frames = nn.Sequential(nn.Conv1d(config.n_bins, FRAME_HIDDEN, FRAME_KERNEL), nn.ELU(),
+                                    nn.Conv1d(FRAME_HIDDEN, PITCH_BINS, 1))
+        self.project = nn.Sequential(nn.Linear(PITCH_BINS * len(HISTORY), config.embedding),
+                                     nn.LayerNorm(config.embedding), nn.ELU())
+
+    def start_at_prior(self) -> None:
+        """Start every register's guess at REGISTER_PRIOR (rather than 0.5, a long way for Adam's small steps)."""
+        with torch.no_grad():
+            self.frames[-1].bias.fill_(math.log(REGISTER_PRIOR / (1 - REGISTER_PRIOR)))
+
+    def logits(self, windows: torch.Tensor) -> torch.Tensor:
+        """(N, bins, context) -> (N, PITCH_BINS, context - FRAME_KERNEL + 1) register logits, the last column
+        for the current frame."""
+        return self.frames(windows)
+
+    def forward(self, windows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, bins, context) -> the embedding (N, embedding) and the history (N, PITCH_BINS * len(HISTORY)),
+        probabilities grouped by lag window."""
+        heard = torch.sigmoid(self.logits(windows)).flip(-1)  # column k: k frames back
+        history = torch.cat([heard[..., first:last + 1].amax(-1) for first, last in HISTORY], dim=1)
+        return self.project(history), history
+
+
 def spectrogram_encoder(config: ModelConfig) -> nn.Module:
     """The encoder of a configuration's variant."""
-    return FrameEncoder(config) if config.variant == "FB" else ContextEncoder(config)
+    encoders = {"FB": FrameEncoder, "PH": PitchHistory}
+    return encoders.get(config.variant, ContextEncoder)(config)

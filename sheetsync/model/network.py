@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sheetsync.model.conditioning import AudioConditioner, State
-from sheetsync.model.config import PAPER, ModelConfig
+from sheetsync.model.config import HISTORY_COLUMNS, PAPER, ModelConfig
 from sheetsync.model.reader import PITCH_BINS, READER_GAIN, NoteReader, column_features
 from sheetsync.model.unet import ConditionedUNet
 
@@ -88,13 +88,17 @@ class ScoreFollower(nn.Module):
         notes = config.page_path == "notes"
         self.unet = None if notes else ConditionedUNet(config)
         self.reader = NoteReader(config.reader_width) if notes else None
-        self.query = nn.Linear(config.hidden, config.match_dim + 1) if config.matched else None
-        self.pitch = nn.Linear(config.hidden, PITCH_BINS) if config.pitch_head else None
+        self.query = nn.Linear(config.z_size, config.match_dim + 1) if config.matched else None
+        self.pitch = nn.Linear(config.z_size, PITCH_BINS) if config.pitch_head else None
         self.channels_last = False
         initialise(self)
+        if config.variant == "PH":
+            self.audio.encoder.start_at_prior()
         if self.reader is not None:
             with torch.no_grad():
                 self.query.weight /= READER_GAIN
+            if config.variant == "PH":
+                ask_for_history(self.query, config.hidden)
         if config.output_prior > 0:
             prior = math.log(config.output_prior / (1 - config.output_prior))
             with torch.no_grad():
@@ -170,7 +174,7 @@ class ScoreFollower(nn.Module):
         logits = logits[..., :height, :width].unflatten(0, shape)
         if parts:
             outputs = None if outputs is None else outputs[..., :height, :width]
-            pitches = self.pitch(every_z) if self.pitch is not None else None
+            pitches = self.pitch_logits(windows, every_z) if self.config.variant == "PH" or self.pitch else None
             return logits, state, MatchParts(outputs, shown, self.query(every_z), pitches)
         return logits, state
 
@@ -187,6 +191,13 @@ class ScoreFollower(nn.Module):
         if page_index.shape != (batch, length):
             raise ValueError(f"page_index must be (B, T) = {(batch, length)}, got {tuple(page_index.shape)}")
         return page_index
+
+    def pitch_logits(self, windows: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """(B, T, PITCH_BINS) logits of the registers the audio path says sound at each step: the PH encoder's
+        own, else the pitch head's, else the query's first PITCH_BINS dimensions."""
+        if self.config.variant == "PH":
+            return self.audio.pitch_logits(windows)
+        return self.pitch(z) if self.pitch is not None else self.query(z)[..., :PITCH_BINS]
 
     @torch.no_grad()
     def prepare_page(self, page) -> PageCache:
@@ -267,6 +278,28 @@ class ScoreFollower(nn.Module):
 
     def _device(self) -> torch.device:
         return self.audio.mean.device
+
+
+HISTORY_GAIN = 2.0  # the logit one register heard in the history adds where it is printed...
+HISTORY_COST = 0.25  # ...and what one printed register costs (times HISTORY_GAIN): gaps do not win by default
+HISTORY_OFFSET = -4.0  # every pixel's logit besides: a few registers must match before the map says "here"
+
+
+def ask_for_history(query: nn.Linear, hidden: int) -> None:
+    """Start a note-reader model's query from what a PH history says: each register heard in a lag window asks
+    for it printed in the matching column window (a logit of HISTORY_GAIN where it is, less HISTORY_COST of that
+    for each register printed, and HISTORY_OFFSET everywhere). Training then only refines a match that already
+    works, rather than finding it."""
+    weight, bias = torch.zeros_like(query.weight[:, hidden:]), torch.zeros_like(query.bias)
+    registers = torch.arange(PITCH_BINS)
+    for lag, column in enumerate(HISTORY_COLUMNS):
+        share = HISTORY_COLUMNS.count(column)
+        weight[column * PITCH_BINS + registers, lag * PITCH_BINS + registers] = HISTORY_GAIN / share
+        bias[column * PITCH_BINS + registers] = -HISTORY_GAIN * HISTORY_COST
+    bias[-1] = HISTORY_OFFSET
+    with torch.no_grad():
+        query.weight[:, hidden:] = weight / READER_GAIN
+        query.bias.copy_(bias / READER_GAIN)
 
 
 def initialise(model: nn.Module) -> None:

@@ -65,7 +65,7 @@ class ConditionedUNet(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         widths = config.unet_channels
-        z = None if config.matched else config.hidden
+        z = None if config.matched else config.z_size
         levels = range(len(widths) - 1)
         self.first_block = Block(1, widths[0], None)
         self.down = nn.ModuleList(Block(widths[i], widths[i + 1], z) for i in levels)

@@ -71,13 +71,16 @@ class TrainSettings:
     ce_weight: float = 0.0
     reader_steps: int = 0
     reader_crops: int = 16
+    hearing_steps: int = 0
+    hearing_frames: int = 1024
     freeze_pages: bool = False
     init: str | None = None
 
     def differences(self, other: "TrainSettings") -> list[str]:
         """'name: ours -> theirs' for each setting that makes `other` a different run (model settings by name)."""
-        # The note reader may be given more steps (or fewer) on resume: it is the same run, read longer.
-        ignore = {"max_epochs", "epoch_steps", "device", "checkpoint_minutes", "out", "model", "reader_steps"}
+        # The note reader (or the PH hearing) may be given more steps (or fewer) on resume: the same run, longer.
+        ignore = {"max_epochs", "epoch_steps", "device", "checkpoint_minutes", "out", "model", "reader_steps",
+                  "hearing_steps"}
         ours, theirs = asdict(self), asdict(other)
         changed = [(k, ours[k], theirs[k]) for k in ours if k not in ignore and ours[k] != theirs[k]]
         model, other_model = ModelConfig.from_dict(self.model).to_dict(), ModelConfig.from_dict(other.model).to_dict()
@@ -102,7 +105,7 @@ def settings_from_args(args) -> TrainSettings:
     if args.page_path == "notes":
         # Pitch supervision of a note-reader model goes to a head of its own: on the query it fought the match.
         config = config.replace(page_path="notes", conditioning="match", match_dim=NOTES.match_dim,
-                                pitch_head=args.pitch_weight > 0)
+                                pitch_head=args.pitch_weight > 0 and args.variant != "PH")
     unet_frames = args.unet_frames or (args.length if config.matched else TrainSettings.unet_frames)
     return TrainSettings(data=str(Path(args.data).resolve()), out=str(Path(args.out)), model=config.to_dict(),
                          batch=args.batch, length=args.length, unet_frames=unet_frames, lr=args.lr,
@@ -111,7 +114,8 @@ def settings_from_args(args) -> TrainSettings:
                          augment=not args.no_augment, valid_pieces=args.valid_pieces,
                          valid_frames=args.valid_frames, repeat_batch=args.repeat_batch,
                          pitch_weight=args.pitch_weight, ce_weight=args.ce_weight,
-                         reader_steps=args.reader_steps, freeze_pages=args.freeze_pages,
+                         reader_steps=args.reader_steps, hearing_steps=args.hearing_steps,
+                         freeze_pages=args.freeze_pages,
                          init=str(Path(args.init).resolve()) if args.init else None)
 
 
@@ -174,11 +178,14 @@ class _Trainer:
         self.notes = self.config.page_path == "notes"
         if (settings.reader_steps or settings.freeze_pages) and not self.notes:
             raise SheetsyncError('--reader-steps and --freeze-pages need the "notes" page path (--page-path notes)')
+        if settings.hearing_steps and self.config.variant != "PH":
+            raise SheetsyncError("--hearing-steps needs the PH audio path (--variant PH)")
         self.page_features = None
         # The loss terms train.csv records, one column each (none beside the loss when Dice is alone).
         self.terms = ["dice"] + ["cross_entropy"] * (settings.ce_weight > 0) + ["pitch_page"] * (
             settings.pitch_weight > 0 and not settings.freeze_pages) + ["pitch_audio"] * (settings.pitch_weight > 0)
-        self.terms = (self.terms if len(self.terms) > 1 else []) + ["reader"] * (settings.reader_steps > 0)
+        self.terms = (self.terms if len(self.terms) > 1 else []) + ["reader"] * (settings.reader_steps > 0) + [
+            "hearing"] * (settings.hearing_steps > 0)
 
     def log(self, message: str) -> None:
         if self.context.main:
@@ -319,8 +326,8 @@ class _Trainer:
         started, started_step = time.monotonic(), loop.step
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
         while loop.step < total and loop.bad_epochs < settings.stop_after:
-            reading = loop.step < settings.reader_steps
-            if reading:
+            stage = self._stage(loop.step)
+            if stage:
                 batch = None
             elif settings.repeat_batch and repeated is not None:
                 batch = repeated
@@ -337,12 +344,17 @@ class _Trainer:
                     repeated = batch
             wrapped.train()
             with autocast:
-                loss, new_state, terms = self._reading_loss(model, train, loop.step) if reading else \
-                    self._loss(wrapped, batch, lstm)
+                if stage == "reading":
+                    loss, new_state, terms = self._reading_loss(model, train, loop.step)
+                elif stage == "hearing":
+                    loss, new_state, terms = self._hearing_loss(model, train, loop.step)
+                else:
+                    loss, new_state, terms = self._loss(wrapped, batch, lstm)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
-            if reading:
-                distributed.average_gradients(model.reader, self.context)
+            if stage:
+                distributed.average_gradients(model.reader if stage == "reading" else model.audio.encoder,
+                                              self.context)
             optimiser.step()
             lstm = tuple(s.detach().cpu() for s in new_state) if new_state is not None else None
             loop.step += 1
@@ -363,9 +375,31 @@ class _Trainer:
         progress.close()
         if self.context.main and not (self.out / "best" / checkpoint.RECORD).exists():
             self._end_epoch(model, optimiser, valid, loop, dataset, None)
-            if not (self.out / "best" / checkpoint.RECORD).exists():  # the note reader's steps alone
+            if not (self.out / "best" / checkpoint.RECORD).exists():  # the note reader's (or hearing's) steps alone
                 checkpoint.save(self.out / "best", model, self._record(loop, dataset))
         return loop.best_metrics
+
+    def _stage(self, step: int) -> str | None:
+        """"reading" (the note reader's steps), "hearing" (then the PH encoder's) or None (the whole model's)."""
+        if step < self.settings.reader_steps:
+            return "reading"
+        return "hearing" if step < self.settings.reader_steps + self.settings.hearing_steps else None
+
+    def _hearing_loss(self, model, pieces, step: int):
+        """A step of teaching the PH encoder alone which registers sound, on frames drawn from all over the
+        training pieces: its loss, the LSTM state untouched (None) and its term for the log."""
+        rng = np.random.default_rng((self.settings.seed, step, self.context.rank, 1))
+        drawn = rng.integers(len(pieces), size=self.settings.hearing_frames)
+        frames, sounding = [], []
+        for index in np.unique(drawn):
+            piece = pieces[index]
+            at = rng.integers(len(piece.spectrogram), size=int((drawn == index).sum()))
+            frames.append(windows(piece.spectrogram, at, self.config.frames_in))
+            sounding.append(piece.sounding[at])
+        heard = model.audio.pitch_logits(torch.from_numpy(np.concatenate(frames))[None].to(self.device))
+        sounding = torch.from_numpy(np.concatenate(sounding))[None].to(self.device)
+        loss = audio_pitch_loss(heard, sounding, torch.ones(sounding.shape[:2], device=self.device))
+        return loss, None, {"hearing": float(loss.detach())}
 
     def _reading_loss(self, model, pieces, step: int):
         """A step of teaching the note reader alone (sheetsync.train.reading): its loss, the LSTM state
@@ -405,7 +439,8 @@ class _Trainer:
         metrics = validate(model, valid, self.config, self.settings, self.device) if self.context.main else {}
         metrics = distributed.broadcast(metrics, self.context)
         loop.epoch += 1
-        reading = loop.step <= self.settings.reader_steps  # no audio learnt yet: nothing to keep or to judge
+        # In the note reader's or the hearing's steps the match has learnt nothing yet: nothing to keep or judge.
+        reading = loop.step <= self.settings.reader_steps + self.settings.hearing_steps
         improved = metrics["dice_loss"] < loop.best_loss and not reading
         if improved:
             loop.best_loss, loop.best_metrics, loop.bad_epochs = metrics["dice_loss"], metrics, 0
@@ -486,7 +521,7 @@ def pitch_counts(model, piece: PieceTensors, pages: torch.Tensor, count: int, de
     frames = np.arange(count)
     window = torch.from_numpy(windows(piece.spectrogram, frames, config.frames_in).astype(np.float32))
     z, _ = model.audio(window[None].to(device), None)
-    said = (model.pitch(z) if model.pitch is not None else model.query(z))[0, :, :PITCH_BINS].cpu() > 0
+    said = model.pitch_logits(window[None].to(device), z)[0].cpu() > 0
     audio = pixel_counts(said, torch.from_numpy(piece.sounding[frames]) > 0.5)
     page = np.zeros(3)
     column = column_width(config.page_height)
@@ -517,10 +552,16 @@ def _augment(batch: Batch, generator: torch.Generator) -> Batch:
 
 
 def _start_from(model, path: str) -> str:
-    """Copy into `model` the weights of the checkpoint at `path` that fit it (same name and shape); say what."""
+    """Copy into `model` the weights of the checkpoint at `path` that fit it (same name and shape; a layer's
+    tensors all fit or none is copied: a bias without its weights would fight the new ones); say what."""
     source = checkpoint.load(path)[0].state_dict()
     target = model.state_dict()
-    fitting = {name: value for name, value in source.items() if name in target and target[name].shape == value.shape}
+    fits = {name: name in target and target[name].shape == value.shape for name, value in source.items()}
+    layer_fits: dict[str, bool] = {}
+    for name, fit in fits.items():
+        layer = name.rpartition(".")[0]
+        layer_fits[layer] = layer_fits.get(layer, True) and fit
+    fitting = {name: value for name, value in source.items() if layer_fits[name.rpartition(".")[0]]}
     if not fitting:
         raise SheetsyncError(f"no weights of the checkpoint '{path}' fit this model")
     model.load_state_dict(fitting, strict=False)

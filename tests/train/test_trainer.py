@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 
 from sheetsync.cli import main
 from sheetsync.model import checkpoint
+from sheetsync.model.network import ScoreFollower
 
 TINY_RUN = ["--tiny", "--batch", "2", "--length", "8", "--unet-frames", "2", "--valid-pieces", "1",
             "--valid-frames", "40", "--seed", "1"]
@@ -24,7 +25,7 @@ def train_args(data, out, *extra):
 
 def losses(run, term="loss"):
     with open(run / "train.csv") as stream:
-        return [float(row[term]) for row in csv.DictReader(stream)]
+        return [float(row[term]) for row in csv.DictReader(stream) if row[term]]  # steps that logged it
 
 
 @pytest.mark.parametrize("conditioning, extra, terms", [
@@ -103,6 +104,7 @@ def test_two_process_ddp_on_cpu(built_dataset, tmp_path):
     (["--device", "cuda"], "CUDA is not available"),
     (["--conditioning", "film", "--pitch-weight", "1"], "pitch supervision needs match conditioning"),
     (["--conditioning", "match", "--pitch-weight", "1"], "with at least 28 features (match_dim), not match / 16"),
+    (["--hearing-steps", "5"], "--hearing-steps needs the PH audio path"),
 ])
 def test_bad_requests_are_clear(built_dataset, tmp_path, capsys, extra, message):
     if extra == ["--device", "cuda"]:
@@ -159,6 +161,36 @@ def test_the_note_reader_learns_first_then_stays_frozen(built_dataset, tmp_path)
     assert all(0.0 <= float(r["pitch_page_f1"]) <= 1.0 for r in rows)
     model, record = checkpoint.load(tmp_path / "b" / "best")
     assert model.config.page_path == "notes" and record["training"]["steps"] == 24
+
+
+def test_the_ph_encoder_hears_before_the_match_learns(built_dataset, tmp_path):
+    ph = ["--page-path", "notes", "--variant", "PH", "--reader-steps", "4", "--hearing-steps", "10", "--freeze-pages",
+          "--pitch-weight", "1", "--lr", "1e-2", "--epoch-steps", "14"]
+    assert main(train_args(built_dataset, tmp_path / "a", *ph, "--max-epochs", "1")) == 0  # reading, hearing
+    assert main(train_args(built_dataset, tmp_path / "b", *ph, "--max-epochs", "2")) == 0  # then matching
+    hearing = losses(tmp_path / "a", "hearing")
+    assert len(hearing) == 10 and np.mean(hearing[-3:]) < np.mean(hearing[:3])
+    assert losses(tmp_path / "b")[:14] == losses(tmp_path / "a")
+    heard, matched = (load_file(tmp_path / run / "best" / "model.safetensors") for run in "ab")
+    model, _ = checkpoint.load(tmp_path / "a" / "best")
+    torch.manual_seed(1)  # the run's seed: the weights it started from
+    fresh = ScoreFollower(model.config).state_dict()
+    assert not torch.equal(heard["audio.encoder.frames.0.weight"], fresh["audio.encoder.frames.0.weight"])
+    assert torch.equal(heard["query.weight"], fresh["query.weight"])  # hearing leaves the match alone
+    assert not torch.equal(matched["query.weight"], heard["query.weight"])
+    assert all(torch.equal(heard[n], matched[n]) for n in heard if n.startswith("reader."))
+
+
+def test_a_layer_is_started_from_whole_or_not_at_all(built_dataset, tmp_path):
+    notes = ["--page-path", "notes", "--max-epochs", "1", "--epoch-steps", "1", "--lr", "0"]
+    assert main(train_args(built_dataset, tmp_path / "cb", *notes)) == 0
+    assert main(train_args(built_dataset, tmp_path / "ph", *notes, "--variant", "PH", "--init",
+                           str(tmp_path / "cb" / "best"))) == 0
+    source, started = (load_file(tmp_path / run / "best" / "model.safetensors") for run in ("cb", "ph"))
+    assert torch.equal(source["reader.layers.0.weight"], started["reader.layers.0.weight"])
+    # The query's bias has the same shape in both, but its weights do not: it keeps the PH model's own start.
+    assert source["query.bias"].shape == started["query.bias"].shape
+    assert not torch.equal(source["query.bias"], started["query.bias"])
 
 
 def test_a_run_can_start_from_a_checkpoint(built_dataset, tmp_path, capsys):
