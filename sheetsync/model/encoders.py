@@ -66,7 +66,8 @@ class FrameEncoder(nn.Module):
 class PitchHistory(nn.Module):
     """The "PH" encoder: which registers sound at every frame of the window (a two-layer convolution over
     FRAME_KERNEL frames), each pooled (max) over the lag windows of config.HISTORY: what sounds now and what
-    sounded just before. `forward` gives that history and its embedding; `logits` the per-frame guesses."""
+    sounded just before. `forward` gives that history and its embedding; `logits` the per-frame guesses, which
+    learn from pitch supervision only (the trainer's --hearing-steps and --pitch-weight)."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -88,7 +89,9 @@ class PitchHistory(nn.Module):
     def forward(self, windows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(N, bins, context) -> the embedding (N, embedding) and the history (N, PITCH_BINS * len(HISTORY)),
         probabilities grouped by lag window."""
-        heard = torch.sigmoid(self.logits(windows)).flip(-1)  # column k: k frames back
+        # The history is what the registers' guesses say, taught by pitch supervision alone: the match learns to
+        # use it, not to bend it (its own gradient, left to flow here, undid the hearing within a few hundred steps).
+        heard = torch.sigmoid(self.logits(windows).detach()).flip(-1)  # column k: k frames back
         history = torch.cat([heard[..., first:last + 1].amax(-1) for first, last in HISTORY], dim=1)
         return self.project(history), history
 

@@ -180,6 +180,9 @@ class _Trainer:
             raise SheetsyncError('--reader-steps and --freeze-pages need the "notes" page path (--page-path notes)')
         if settings.hearing_steps and self.config.variant != "PH":
             raise SheetsyncError("--hearing-steps needs the PH audio path (--variant PH)")
+        if self.config.variant == "PH" and not (settings.hearing_steps or settings.pitch_weight > 0):
+            raise SheetsyncError("the PH audio path learns what sounds from pitch supervision only: give "
+                                 "--hearing-steps or --pitch-weight")
         self.page_features = None
         # The loss terms train.csv records, one column each (none beside the loss when Dice is alone).
         self.terms = ["dice"] + ["cross_entropy"] * (settings.ce_weight > 0) + ["pitch_page"] * (

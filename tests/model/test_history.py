@@ -79,6 +79,18 @@ def test_a_heard_register_asks_for_the_column_that_prints_it():
     assert model._match(features, torch.zeros(1, dtype=torch.long), z)[0, 0, 0, 1] > logits[0, 1]
 
 
+def test_only_pitch_supervision_teaches_the_register_guesses():
+    model = tiny_model("PH", page_path="notes", conditioning="match", match_dim=FEATURES).train()
+    windows = random_windows(model, batch=1, steps=3)
+    logits, _ = model(torch.rand(1, 1, 32, 24), windows)
+    logits.sum().backward()  # the match's loss
+    frames = model.audio.encoder.frames[0].weight
+    assert frames.grad is None or not frames.grad.any()
+    assert model.query.weight.grad.any()
+    model.pitch_logits(windows, None).sum().backward()
+    assert frames.grad.any()
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"context": HISTORY[-1][1]}, "context of at least"),
     ({"pitch_head": True}, "takes no pitch head"),

@@ -105,6 +105,7 @@ def test_two_process_ddp_on_cpu(built_dataset, tmp_path):
     (["--conditioning", "film", "--pitch-weight", "1"], "pitch supervision needs match conditioning"),
     (["--conditioning", "match", "--pitch-weight", "1"], "with at least 28 features (match_dim), not match / 16"),
     (["--hearing-steps", "5"], "--hearing-steps needs the PH audio path"),
+    (["--variant", "PH"], "learns what sounds from pitch supervision only"),
 ])
 def test_bad_requests_are_clear(built_dataset, tmp_path, capsys, extra, message):
     if extra == ["--device", "cuda"]:
@@ -182,7 +183,7 @@ def test_the_ph_encoder_hears_before_the_match_learns(built_dataset, tmp_path):
 
 
 def test_a_layer_is_started_from_whole_or_not_at_all(built_dataset, tmp_path):
-    notes = ["--page-path", "notes", "--max-epochs", "1", "--epoch-steps", "1", "--lr", "0"]
+    notes = ["--page-path", "notes", "--max-epochs", "1", "--epoch-steps", "1", "--lr", "0", "--pitch-weight", "1"]
     assert main(train_args(built_dataset, tmp_path / "cb", *notes)) == 0
     assert main(train_args(built_dataset, tmp_path / "ph", *notes, "--variant", "PH", "--init",
                            str(tmp_path / "cb" / "best"))) == 0
