@@ -6,7 +6,8 @@ current page is always read, the next page too once the performer reaches
 the page's last system (or when the current page loses confidence), and the
 previous page when confidence is low (a repeat back across a page turn). The
 page changes when another page reads clearly better for a few frames running.
-The model can jump anywhere on a page, so repeats and restarts recover.
+Every map is weighed by its nearness to the last position (see continuity); the
+model can still jump anywhere, so repeats and restarts recover.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sheetsync.events import Position
 from sheetsync.score.images import model_scale, to_model_page
 from sheetsync.score.layout import detect_layout
 from sheetsync.score.load import Score
+from sheetsync.tracking.continuity import Continuity, ContinuitySettings, progress_map
 from sheetsync.tracking.position import MapReading, ScoreMap, read_map
 from sheetsync.tracking.tempo import TempoEstimator
 
@@ -30,6 +32,7 @@ class TrackerSettings:
     low_confidence: float = 0.3  # below this peak probability, look at neighbouring pages too
     switch_margin: float = 0.1  # another page must read this much more confident...
     switch_frames: int = 3  # ...for this many frames running
+    continuity: ContinuitySettings = ContinuitySettings()
 
 
 class Tracker:
@@ -44,6 +47,11 @@ class Tracker:
         self.caches = [model.prepare_page(torch.from_numpy(to_model_page(page, height)).to(self.device))
                        for page in score.pages]
         self.score_map = ScoreMap(tuple(detect_layout(page) for page in score.pages))
+        self.continuity = Continuity([progress_map(layout, self.score_map.first_system(number),
+                                                   (cache.height, cache.width), scale)
+                                      for number, (layout, cache, scale)
+                                      in enumerate(zip(self.score_map.layouts, self.caches, self.scales))],
+                                     settings.continuity)
         self.context = model.config.frames_in
         self.reset()
 
@@ -58,12 +66,14 @@ class Tracker:
         self.system_index = 0
         self.tempo = TempoEstimator()
         self._challenger: tuple[int, int] | None = None
+        self.continuity.reset(self.score_map.first_system(page))
 
     def go_to_page(self, page: int) -> None:
-        """Force the current page (0-based), keeping what was heard."""
+        """Force the current page (0-based), keeping what was heard; the music is expected from its top."""
         self.page = int(np.clip(page, 0, len(self.caches) - 1))
         self._challenger = None
         self.tempo.reset()
+        self.continuity.reset(self.score_map.first_system(self.page))
 
     def push_audio(self, samples: np.ndarray) -> list[Position]:
         """Positions for every frame the new audio completes."""
@@ -80,8 +90,16 @@ class Tracker:
         window = torch.from_numpy(self.window).to(self.device)
         z, self.state = self.model.step(window, self.state)
         self.maps: dict[int, np.ndarray] = {}  # this frame's probability maps (model pixels), by 0-based page
+        self.free: dict[int, MapReading] = {}  # what each map says without the continuity gate...
+        self.raw: dict[int, np.ndarray] = {}  # ...and the map itself
         readings = {page: self._read(page, z) for page in self._candidates()}
         self._decide_page(readings)
+        surest = max(self.free, key=lambda page: self.free[page].confidence)
+        if self.continuity.update(readings[self.page].confidence, self._systems_at(self.page, readings[self.page]),
+                                  self.free[surest].confidence, self._systems_at(surest, self.free[surest])):
+            self.page, self._challenger = surest, None  # a jump: the gated maps of this frame still say "here"
+            readings[surest] = self.free[surest]
+            self.maps[surest] = self.raw[surest]
         reading = readings[self.page]
         self.confidence = reading.confidence
         position = self._position(reading)
@@ -90,8 +108,18 @@ class Tracker:
 
     def _read(self, page: int, z: torch.Tensor) -> MapReading:
         probabilities = self.model.predict(self.caches[page], z).float().cpu().numpy()
-        self.maps[page] = probabilities
-        return read_map(probabilities)
+        self.raw[page], self.free[page] = probabilities, read_map(probabilities)
+        gate = self.continuity.gate(page)
+        self.maps[page] = probabilities if gate is None else probabilities * gate
+        return read_map(self.maps[page])
+
+    def _systems_at(self, page: int, reading: MapReading) -> float | None:
+        """Where a reading's centre is in reading order, in systems (None: on no system)."""
+        if reading.mass <= 0:
+            return None
+        x, y = reading.x / self.scales[page], reading.y / self.scales[page]
+        where = self.score_map.locate(page, x, y)
+        return where.progress * self.score_map.total_systems if where.system else None
 
     def _candidates(self) -> list[int]:
         pages = {self.page}

@@ -268,3 +268,24 @@ def test_silence_and_noise_mid_performance_keep_the_follower_running(two_pages, 
     assert all(1 <= p.page <= len(score.pages) for p in positions)
     assert all(np.isfinite([p.x, p.y, p.confidence, p.progress]).all() for p in positions)
     assert all(0 <= p.x <= 1 and 0 <= p.y <= 1 and 0 <= p.confidence <= 1 for p in positions)
+
+
+def test_maps_are_weighed_by_nearness_to_the_last_position(two_pages, tiny_checkpoint):
+    from sheetsync.audio.features import spectrogram
+    from sheetsync.audio.io import load_audio
+    from sheetsync.tracking.continuity import ContinuitySettings
+    from sheetsync.tracking.tracker import TrackerSettings
+
+    model, _ = checkpoint.load(tiny_checkpoint)
+    score = load_score([two_pages[0]])
+    frames = spectrogram(load_audio(two_pages[1])[: 22050])
+    gated, free = Tracker(model, score), Tracker(model, score, TrackerSettings(continuity=ContinuitySettings(False)))
+    for frame in frames:
+        gates = [gated.continuity.gate(page) for page in range(len(score.pages))]  # from the last position
+        gated.step(frame)
+        free.step(frame)
+        for page, probabilities in gated.maps.items():
+            gate = gates[page]
+            assert gate is not None and gate.min() < 0.5  # pages far from the start are weighed down
+            np.testing.assert_allclose(probabilities, gated.raw[page] * gate)
+            np.testing.assert_allclose(free.maps[page], gated.raw[page], rtol=1e-5)
