@@ -95,7 +95,8 @@ class Tracker:
         readings = {page: self._read(page, z) for page in self._candidates()}
         self._decide_page(readings)
         surest = max(self.free, key=lambda page: self.free[page].confidence)
-        if self.continuity.update(readings[self.page].confidence, self._systems_at(self.page, readings[self.page]),
+        if self.continuity.update(self.frame / FPS, readings[self.page].confidence,
+                                  self._systems_at(self.page, readings[self.page]),
                                   self.free[surest].confidence, self._systems_at(surest, self.free[surest])):
             self.page, self._challenger = surest, None  # a jump: the gated maps of this frame still say "here"
             readings[surest] = self.free[surest]

@@ -34,18 +34,28 @@ def test_the_gate_is_open_near_the_last_position_and_low_far_from_it():
 def test_the_position_follows_sure_gated_readings_and_holds_through_silence():
     continuity = Continuity([progress_map(LAYOUT, 0, (50, 60), 0.5)])
     continuity.reset(0.0)
-    assert not continuity.update(0.8, 0.1, 0.8, 0.1)
+    assert not continuity.update(0.0, 0.8, 0.1, 0.8, 0.1)
     assert continuity.position == 0.1
-    continuity.update(0.1, 1.5, 0.1, 1.5)  # too unsure: it holds
+    continuity.update(0.05, 0.1, 1.5, 0.1, 1.5)  # too unsure: it holds
     assert continuity.position == 0.1
+
+
+def test_while_unsure_the_position_moves_on_at_its_pace():
+    continuity = Continuity([progress_map(LAYOUT, 0, (50, 60), 0.5)])
+    continuity.reset(0.0)
+    for frame in range(80):  # 4 s at a steady tenth of a system a second
+        continuity.update(frame / 20, 0.9, frame / 200, 0.9, frame / 200)
+    held = continuity.position
+    continuity.update(4.0, 0.1, None, 0.1, None)
+    assert continuity.position == pytest.approx(held + 0.1 / 20, rel=0.05)
 
 
 def test_a_surer_place_elsewhere_takes_over_only_after_it_lasts():
-    settings = ContinuitySettings(relocate_frames=5)
+    settings = ContinuitySettings(relocate_frames=5, relocate_margin=0.2)
     continuity = Continuity([progress_map(LAYOUT, 0, (50, 60), 0.5)], settings)
     continuity.reset(0.2)
-    moves = [continuity.update(0.3, 0.25, 0.9, 1.6) for _ in range(4)]
-    assert moves == [False] * 4 and continuity.position == 0.2
-    continuity.update(0.6, 0.3, 0.7, 1.6)  # not surer by the margin: the count starts again
-    assert [continuity.update(0.3, 0.3, 0.9, 1.6) for _ in range(5)] == [False] * 4 + [True]
+    moves = [continuity.update(0.0, 0.4, 0.25, 0.9, 1.6) for _ in range(4)]
+    assert moves == [False] * 4 and continuity.position == 0.25
+    continuity.update(0.0, 0.8, 0.3, 0.9, 1.6)  # not surer by the margin: the count starts again
+    assert [continuity.update(0.0, 0.4, 0.3, 0.9, 1.6) for _ in range(5)] == [False] * 4 + [True]
     assert continuity.position == 1.6
