@@ -13,3 +13,18 @@ def add_command(subparsers, name: str, summary: str, description: str) -> argpar
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+
+def add_tracking_options(parser: argparse.ArgumentParser) -> None:
+    """The follower's own options, shared by `follow` and `evaluate`."""
+    parser.add_argument("--no-continuity", action="store_true",
+                        help="read every frame's map on its own, as the paper does (default: weigh it by "
+                             "nearness to the last position; see README, Following)")
+
+
+def tracker_settings(args):
+    """The TrackerSettings the tracking options ask for."""
+    from sheetsync.tracking.continuity import ContinuitySettings
+    from sheetsync.tracking.tracker import TrackerSettings
+
+    return TrackerSettings(continuity=ContinuitySettings(enabled=not args.no_continuity))

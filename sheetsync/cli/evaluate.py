@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sheetsync.cli._common import add_command
+from sheetsync.cli._common import add_command, add_tracking_options, tracker_settings
 
 DESCRIPTION = """\
 Follow every piece of a dataset exactly as `sheetsync follow` would (frame by
@@ -28,6 +28,7 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N pieces")
     parser.add_argument("--json", metavar="FILE", help="write the measures as JSON")
+    add_tracking_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -43,7 +44,8 @@ def run(args) -> int:
     pieces = list(dataset.split(args.split))[: args.limit]
     device = select_device(args.device)
     model, _ = checkpoint.load(args.checkpoint, device=str(device))
-    per_piece = {piece_id: evaluate_piece(model, dataset, piece_id, str(device))
+    settings = tracker_settings(args)
+    per_piece = {piece_id: evaluate_piece(model, dataset, piece_id, str(device), settings=settings)
                  for piece_id in tqdm(pieces, desc="evaluating", unit="piece")}
     result = report(per_piece)
     within = result["onsets"]["within"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from sheetsync.cli._common import add_command
+from sheetsync.cli._common import add_command, add_tracking_options, tracker_settings
 
 DESCRIPTION = """\
 Follow a performance on a score and report the position 20 times a second:
@@ -35,6 +35,7 @@ def register(subparsers, manager) -> None:
     parser.add_argument("--list-devices", action="store_true", help="list the sound devices and exit")
     parser.add_argument("--checkpoint", metavar="PATH", help="model checkpoint (default: the shipped model)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    add_tracking_options(parser)
     parser.add_argument("-p", "--plugin", action="append", default=[], metavar="MODULE|FILE.py",
                         help="load a plugin (repeatable)")
     manager.hook.sheetsync_addoption(parser=parser.add_argument_group("plugin options"))
@@ -61,7 +62,7 @@ def run(args) -> int:
     device = select_device(args.device)
     model, _ = checkpoint.load(args.checkpoint, device=str(device))
     score = load_score(args.score)
-    tracker = Tracker(model, score, device=str(device))
+    tracker = Tracker(model, score, tracker_settings(args), device=str(device))
     control = Control()
     config = Config(args, control)
     session = session_for(score, tracker, args.audio or "live input")

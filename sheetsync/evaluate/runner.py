@@ -13,17 +13,19 @@ from sheetsync.score.images import model_scale
 from sheetsync.score.load import Score
 
 
-def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu", follower=None) -> Totals:
+def evaluate_piece(model, dataset, piece_id: str, device: str = "cpu", follower=None, settings=None) -> Totals:
     """Follow one piece frame by frame (pages decided by the follower) and count against the truth.
 
+    settings: the Tracker's TrackerSettings (default: its defaults).
     follower: what to measure instead of the model's Tracker: a callable (score, piece) -> an object with
         `step(frame) -> Position` and `maps` (this frame's probability maps by 0-based page, model pixels).
     """
-    from sheetsync.tracking.tracker import Tracker
+    from sheetsync.tracking.tracker import Tracker, TrackerSettings
 
     piece, score, audio = open_piece(dataset, piece_id)
     pages = score.pages
-    tracker = follower(score, piece) if follower else Tracker(model, score, device=device)
+    settings = settings or TrackerSettings()
+    tracker = follower(score, piece) if follower else Tracker(model, score, settings, device=device)
     features = spectrogram(audio)
     truth = track(piece, len(features))
     totals = Totals()
