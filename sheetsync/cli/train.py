@@ -22,6 +22,12 @@ examples:
   sheetsync train --data data/tiny --out runs/t --tiny --max-epochs 1 --epoch-steps 20
   torchrun --nproc-per-node 2 -m sheetsync train --data data/corpus --out runs/ddp
   sheetsync train --data data/corpus --out runs/p --pitch-weight 1 --ce-weight 0.1 --batch 8 --length 8 --lr 1e-3
+
+the shipped model's recipe (README, Training): a note reader, then the pitch history
+  sheetsync train --data data/corpus --out runs/n1 --page-path notes --reader-steps 1800 \
+      --epoch-steps 300 --max-epochs 6 --lr 1e-3
+  sheetsync train --data data/corpus --out runs/ph --init runs/n1/best --page-path notes --variant PH \
+      --hearing-steps 1000 --freeze-pages --pitch-weight 1 --ce-weight 1 --batch 8 --length 16 --lr 3e-4
 """
 
 

@@ -49,7 +49,7 @@ class AudioConditioner(nn.Module):
         self.std.copy_(std.clamp_min(1e-5))
 
     def forward(self, windows: torch.Tensor, state: State = None) -> tuple[torch.Tensor, State]:
-        """(B, T, bins, frames_in) windows -> z (B, T, hidden) and the state after the last step.
+        """(B, T, bins, frames_in) windows -> z (B, T, z_size) and the state after the last step.
 
         FB models also take (B, T, bins) frames.
         """

@@ -209,7 +209,7 @@ class ScoreFollower(nn.Module):
 
     @torch.no_grad()
     def step(self, window, state: State = None) -> tuple[torch.Tensor, State]:
-        """One frame of audio: a (bins, frames_in) window ((bins,) for FB) -> z (1, hidden) and the new state.
+        """One frame of audio: a (bins, frames_in) window ((bins,) for FB) -> z (1, z_size) and the new state.
 
         Start a performance with state None; z can be shared by every candidate page.
         """
@@ -219,7 +219,7 @@ class ScoreFollower(nn.Module):
 
     @torch.no_grad()
     def predict(self, cache: PageCache, z: torch.Tensor) -> torch.Tensor:
-        """Probability map (H, W) of where the music is on the cached page, given z (1, hidden)."""
+        """Probability map (H, W) of where the music is on the cached page, given z (1, z_size)."""
         z = z.reshape(1, -1)
         if self.config.matched:
             logits = self._match(cache.features, torch.zeros(1, dtype=torch.long, device=z.device), z)
@@ -252,7 +252,7 @@ class ScoreFollower(nn.Module):
         return padded.contiguous(memory_format=torch.channels_last) if self.channels_last else padded
 
     def _match(self, features, index: torch.Tensor, z: torch.Tensor, size=None) -> torch.Tensor:
-        """Logits (N, 1, H, W) of N steps (z (N, hidden)) on pages features[index] (index (N,); features
+        """Logits (N, 1, H, W) of N steps (z (N, z_size)) on pages features[index] (index (N,); features
         (S, match_dim, H, W), or S such tensors of differing sizes, each step's map then cut or padded with
         certain "no music" to `size`): each page's features dotted with its steps' queries, plus their bias; one
         product per page rather than a copy of its features per step."""

@@ -81,7 +81,7 @@ class ConditionedUNet(nn.Module):
         return self.first_block(pages)
 
     def rest(self, a: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
-        """Logits (N, 1, H, W) from block A's output (N, C, H, W) and z (N, hidden); page features
+        """Logits (N, 1, H, W) from block A's output (N, C, H, W) and z (N, z_size); page features
         (N, match_dim, H, W) and z None for "match"."""
         skips, x = [], a
         for block in self.down:
@@ -98,5 +98,5 @@ class ConditionedUNet(nn.Module):
         return out
 
     def forward(self, pages: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
-        """Logits (N, 1, H, W) for pages (N, 1, H, W) and z (N, hidden)."""
+        """Logits (N, 1, H, W) for pages (N, 1, H, W) and z (N, z_size)."""
         return self.rest(self.first(pages), z)
