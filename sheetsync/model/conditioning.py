@@ -55,8 +55,7 @@ class AudioConditioner(nn.Module):
         """
         windows = self._checked(windows)
         batch, steps = windows.shape[:2]
-        normalised = (windows - self.mean[:, None]) / self.std[:, None]
-        embedded = self.encoder(normalised.flatten(0, 1))
+        embedded = self.encoder(self._normalised(windows).flatten(0, 1))
         history = None
         if isinstance(embedded, tuple):  # PH: the history is part of z
             embedded, history = embedded
@@ -71,8 +70,12 @@ class AudioConditioner(nn.Module):
         """PH only: (B, T, bins, frames_in) windows -> (B, T, PITCH_BINS) logits of the registers sounding at
         each window's current frame."""
         windows = self._checked(windows)
-        normalised = (windows[..., -FRAME_KERNEL:] - self.mean[:, None]) / self.std[:, None]
+        normalised = self._normalised(windows[..., -FRAME_KERNEL:])
         return self.encoder.logits(normalised.flatten(0, 1))[..., -1].unflatten(0, windows.shape[:2])
+
+    def _normalised(self, windows: torch.Tensor) -> torch.Tensor:
+        """Windows (..., bins, frames) with each bin's training mean and std taken out."""
+        return (windows - self.mean[:, None]) / self.std[:, None]
 
     def _checked(self, windows: torch.Tensor) -> torch.Tensor:
         config = self.config

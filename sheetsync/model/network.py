@@ -60,12 +60,11 @@ from sheetsync.model.unet import ConditionedUNet
 class MatchParts:
     """What a "match" forward pass matched: the page path's outputs (S, C, H, W) for the pages some step showed
     (see `read_page`; None when the features were given), `pages` (S,): their rows in the page stack, and
-    every step's query (B, T, match_dim + 1) and, with a pitch head, its registers' logits (B, T, PITCH_BINS)."""
+    every step's registers' logits (B, T, PITCH_BINS) as `pitch_logits` says them."""
 
     features: torch.Tensor | None
     pages: torch.Tensor
-    queries: torch.Tensor
-    pitches: torch.Tensor | None = None
+    pitches: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -174,8 +173,7 @@ class ScoreFollower(nn.Module):
         logits = logits[..., :height, :width].unflatten(0, shape)
         if parts:
             outputs = None if outputs is None else outputs[..., :height, :width]
-            pitches = self.pitch_logits(windows, every_z) if self.config.variant == "PH" or self.pitch else None
-            return logits, state, MatchParts(outputs, shown, self.query(every_z), pitches)
+            return logits, state, MatchParts(outputs, shown, self.pitch_logits(windows, every_z))
         return logits, state
 
     @staticmethod

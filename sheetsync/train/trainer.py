@@ -432,8 +432,7 @@ class _Trainer:
                 printed = batch.printed.reshape(-1, OUTPUTS if self.notes else PITCH_BINS,
                                                 *batch.printed.shape[-2:])[parts.pages.cpu()].to(device)
                 terms["pitch_page"] = (reader_loss if self.notes else page_pitch_loss)(parts.features, printed)
-            heard = parts.queries if parts.pitches is None else parts.pitches
-            terms["pitch_audio"] = audio_pitch_loss(heard, sounding, playing)
+            terms["pitch_audio"] = audio_pitch_loss(parts.pitches, sounding, playing)
         loss = (terms["dice"] + settings.ce_weight * terms.get("cross_entropy", 0.0)
                 + settings.pitch_weight * (terms.get("pitch_page", 0.0) + terms.get("pitch_audio", 0.0)))
         return loss, state, {name: float(value.detach()) for name, value in terms.items()}
