@@ -17,14 +17,14 @@ def add_command(subparsers, name: str, summary: str, description: str) -> argpar
 
 def add_tracking_options(parser: argparse.ArgumentParser) -> None:
     """The follower's own options, shared by `follow` and `evaluate`."""
-    parser.add_argument("--no-continuity", action="store_true",
-                        help="read every frame's map on its own, as the paper does (default: weigh it by "
-                             "nearness to the last position; see README, Following)")
+    parser.add_argument("--no-alignment", action="store_true",
+                        help="read every frame's map on its own, as the paper does (default: align what is "
+                             "heard with the score in reading order; see README, Following)")
 
 
 def tracker_settings(args):
     """The TrackerSettings the tracking options ask for."""
-    from sheetsync.tracking.continuity import ContinuitySettings
+    from sheetsync.tracking.alignment import AlignmentSettings
     from sheetsync.tracking.tracker import TrackerSettings
 
-    return TrackerSettings(continuity=ContinuitySettings(enabled=not args.no_continuity))
+    return TrackerSettings(alignment=AlignmentSettings(enabled=not args.no_alignment))

@@ -215,6 +215,24 @@ class ScoreFollower(nn.Module):
         z, state = self.audio(window.reshape(1, 1, self.config.n_bins, self.config.frames_in), state)
         return z[:, -1], state
 
+    @property
+    def reads_registers(self) -> bool:
+        """Whether the model both reads registers on the page (the note reader) and hears them (PH): what
+        sheetsync.tracking.evidence matches directly."""
+        return self.reader is not None and self.config.variant == "PH"
+
+    @torch.no_grad()
+    def heard_registers(self, window) -> torch.Tensor:
+        """(PITCH_BINS,) probability of each register sounding at a (bins, frames_in) window's last frame."""
+        window = torch.as_tensor(window, dtype=torch.float32, device=self._device())
+        return torch.sigmoid(self.audio.pitch_logits(window.reshape(1, 1, *window.shape[-2:]))[0, 0])
+
+    @staticmethod
+    def printed_registers(cache: PageCache) -> torch.Tensor:
+        """(PITCH_BINS, H, W) the registers the note reader says each pixel's column prints "here" (see
+        sheetsync.model.reader)."""
+        return cache.features[0, :PITCH_BINS, :cache.height, :cache.width]
+
     @torch.no_grad()
     def predict(self, cache: PageCache, z: torch.Tensor) -> torch.Tensor:
         """Probability map (H, W) of where the music is on the cached page, given z (1, z_size)."""

@@ -1,13 +1,16 @@
-"""The follower: one model step per audio frame, the LSTM state carried, pages decided from the evidence.
+"""The follower: one step per audio frame, positions kept in reading order, pages following from them.
 
-Each page's audio-independent work (its tensor and the U-Net's block A) is
-done once, when the score is loaded. Per frame the audio path yields z; the
-current page is always read, the next page too once the performer reaches
-the page's last system (or when the current page loses confidence), and the
-previous page when confidence is low (a repeat back across a page turn). The
-page changes when another page reads clearly better for a few frames running.
-Every map is weighed by its nearness to the last position (see continuity); the
-model can still jump anywhere, so repeats and restarts recover.
+Each page's audio-independent work (its tensor and the U-Net's block A, or
+the note reader's features) is done once, when the score is loaded. Per
+frame the model supplies evidence of where the music is (see evidence) and
+the alignment weighs it against where the music was (see alignment): the
+position, and so the page, is the alignment's likeliest place, and the
+follower's probability map its belief. With the alignment off, each frame's
+map is read on its own, the paper's way: the current page is always read,
+the next one too once the performer reaches the page's last system (or when
+the current page loses confidence), the previous one when confidence is low
+(a repeat back across a page turn), and the page changes when another reads
+clearly better for a few frames running.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import numpy as np
 import torch
 
 from sheetsync.audio.features import FPS, N_BINS, StreamingSpectrogram
+from sheetsync.data.targets import band_width
 from sheetsync.events import Position
 from sheetsync.score.images import model_scale, to_model_page
 from sheetsync.score.layout import detect_layout
 from sheetsync.score.load import Score
-from sheetsync.tracking.continuity import Continuity, ContinuitySettings, progress_map
+from sheetsync.tracking.alignment import Alignment, AlignmentSettings, ReadingOrder
+from sheetsync.tracking.evidence import EvidenceSettings, map_likelihood, printed_registers, register_likelihood
 from sheetsync.tracking.position import MapReading, ScoreMap, read_map
 from sheetsync.tracking.tempo import TempoEstimator
 
@@ -30,9 +35,10 @@ from sheetsync.tracking.tempo import TempoEstimator
 @dataclass(frozen=True)
 class TrackerSettings:
     low_confidence: float = 0.3  # below this peak probability, look at neighbouring pages too
-    switch_margin: float = 0.1  # another page must read this much more confident...
+    switch_margin: float = 0.1  # without the alignment: another page must read this much more confident...
     switch_frames: int = 3  # ...for this many frames running
-    continuity: ContinuitySettings = ContinuitySettings()
+    alignment: AlignmentSettings = AlignmentSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
 
 
 class Tracker:
@@ -47,11 +53,15 @@ class Tracker:
         self.caches = [model.prepare_page(torch.from_numpy(to_model_page(page, height)).to(self.device))
                        for page in score.pages]
         self.score_map = ScoreMap(tuple(detect_layout(page) for page in score.pages))
-        self.continuity = Continuity([progress_map(layout, self.score_map.first_system(number),
-                                                   (cache.height, cache.width), scale)
-                                      for number, (layout, cache, scale)
-                                      in enumerate(zip(self.score_map.layouts, self.caches, self.scales))],
-                                     settings.continuity)
+        self.order = ReadingOrder(list(self.score_map.layouts), self.scales,
+                                  [(cache.height, cache.width) for cache in self.caches])
+        self.alignment = Alignment(self.order, settings.alignment) if settings.alignment.enabled and len(
+            self.order) else None  # (a score without systems has nothing to align to)
+        self.printed = None  # what each position prints, where the model matches registers itself
+        if self.alignment is not None and model.reads_registers:
+            self.printed = printed_registers(self.order, [model.printed_registers(cache).float().cpu().numpy()
+                                                          for cache in self.caches], settings.evidence.held_below)
+        self.band_columns = round(band_width(height))
         self.context = model.config.frames_in
         self.reset()
 
@@ -66,14 +76,18 @@ class Tracker:
         self.system_index = 0
         self.tempo = TempoEstimator()
         self._challenger: tuple[int, int] | None = None
-        self.continuity.reset(self.score_map.first_system(page))
+        self._start_alignment()
 
     def go_to_page(self, page: int) -> None:
         """Force the current page (0-based), keeping what was heard; the music is expected from its top."""
         self.page = int(np.clip(page, 0, len(self.caches) - 1))
         self._challenger = None
         self.tempo.reset()
-        self.continuity.reset(self.score_map.first_system(self.page))
+        self._start_alignment()
+
+    def _start_alignment(self) -> None:
+        if self.alignment is not None:
+            self.alignment.reset(self.order.first_of_page(self.page))
 
     def push_audio(self, samples: np.ndarray) -> list[Position]:
         """Positions for every frame the new audio completes."""
@@ -87,40 +101,45 @@ class Tracker:
         """One spectrogram frame in, one position out."""
         self.window = np.roll(self.window, -1, axis=1)
         self.window[:, -1] = frame
-        window = torch.from_numpy(self.window).to(self.device)
-        z, self.state = self.model.step(window, self.state)
         self.maps: dict[int, np.ndarray] = {}  # this frame's probability maps (model pixels), by 0-based page
-        self.free: dict[int, MapReading] = {}  # what each map says without the continuity gate...
-        self.raw: dict[int, np.ndarray] = {}  # ...and the map itself
-        readings = {page: self._read(page, z) for page in self._candidates()}
-        self._decide_page(readings)
-        surest = max(self.free, key=lambda page: self.free[page].confidence)
-        if self.continuity.update(self.frame / FPS, readings[self.page].confidence,
-                                  self._systems_at(self.page, readings[self.page]),
-                                  self.free[surest].confidence, self._systems_at(surest, self.free[surest])):
-            self.page, self._challenger = surest, None  # a jump: the gated maps of this frame still say "here"
-            readings[surest] = self.free[surest]
-            self.maps[surest] = self.raw[surest]
-        reading = readings[self.page]
+        reading = self._align() if self.alignment is not None else self._read_on_its_own()
         self.confidence = reading.confidence
         position = self._position(reading)
         self.frame += 1
         return position
 
-    def _read(self, page: int, z: torch.Tensor) -> MapReading:
-        probabilities = self.model.predict(self.caches[page], z).float().cpu().numpy()
-        self.raw[page], self.free[page] = probabilities, read_map(probabilities)
-        gate = self.continuity.gate(page)
-        self.maps[page] = probabilities if gate is None else probabilities * gate
-        return read_map(self.maps[page])
+    def _align(self) -> MapReading:
+        """Evidence in, the alignment's likeliest place out (the page with it); its belief as the map."""
+        if self.printed is not None:
+            heard = self.model.heard_registers(self.window).float().cpu().numpy()
+            likelihood = register_likelihood(heard, self.printed, self.settings.evidence.sharpness)
+        else:
+            z = self._listen()
+            maps = {page: self._map(page, z) for page in self._candidates()}
+            likelihood = map_likelihood(self.order, maps, self.settings.evidence)
+        best = self.alignment.update(likelihood)
+        self.maps.clear()  # the follower's map is its belief, not the network's
+        order, self.page = self.order, int(self.order.page[best])
+        cache = self.caches[self.page]
+        self.maps[self.page] = self.alignment.paint(self.page, (cache.height, cache.width), self.band_columns)
+        return MapReading(float(order.column[best]), (order.top[best] + order.bottom[best] - 1) / 2,
+                          float(self.maps[self.page][order.top[best], order.column[best]]), 1.0)
 
-    def _systems_at(self, page: int, reading: MapReading) -> float | None:
-        """Where a reading's centre is in reading order, in systems (None: on no system)."""
-        if reading.mass <= 0:
-            return None
-        x, y = reading.x / self.scales[page], reading.y / self.scales[page]
-        where = self.score_map.locate(page, x, y)
-        return where.progress * self.score_map.total_systems if where.system else None
+    def _read_on_its_own(self) -> MapReading:
+        """The paper's way: the centre of the current page's map, the page changed by the surer map."""
+        z = self._listen()
+        readings = {page: read_map(self._map(page, z)) for page in self._candidates()}
+        self._decide_page(readings)
+        return readings[self.page]
+
+    def _listen(self) -> torch.Tensor:
+        """The model's audio path over the current window: z, its state carried."""
+        z, self.state = self.model.step(torch.from_numpy(self.window).to(self.device), self.state)
+        return z
+
+    def _map(self, page: int, z: torch.Tensor) -> np.ndarray:
+        self.maps[page] = self.model.predict(self.caches[page], z).float().cpu().numpy()
+        return self.maps[page]
 
     def _candidates(self) -> list[int]:
         pages = {self.page}

@@ -1,0 +1,174 @@
+"""Alignment: where in reading order the music is, from everything heard so far.
+
+One frame of evidence seldom says where the music is: a chord, a scale step
+or a whole bar recurs on a page, and a network that answers from two seconds
+of audio lights every place that prints them. A performer, though, moves on
+from where they were. The follower therefore keeps a belief over every
+position of the score in reading order (`ReadingOrder`: every model-pixel
+column of every system of every page, one system after another, so the last
+column of a system leads to the first of the next, across page turns) and,
+every frame, the forward pass of a hidden Markov model:
+
+- moves the belief on: a bank of speeds (columns per frame, from a fermata's
+  near-standstill to a fast run), the mass at each speed carried forward by
+  it; the speeds drift slowly into each other, so the follower learns the
+  performer's tempo from the evidence alone;
+- lets a little of it jump: to the start of any system (a repeat, a restart,
+  a page turned back) and anywhere at all, so the follower recovers;
+- weighs it by the frame's evidence (see sheetsync.tracking.evidence).
+
+The belief's peak is the position; the belief itself, summed over a band
+of columns, is the follower's probability map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sheetsync.score.layout import PageLayout
+
+
+@dataclass(frozen=True)
+class AlignmentSettings:
+    enabled: bool = True  # False: read each frame's map on its own, the paper's way
+    slowest: float = 0.2  # columns per frame (a model page is about 280 columns wide; 20 frames a second)
+    fastest: float = 6.0
+    speeds: int = 12  # speeds between the two, spaced evenly in log
+    speed_change: float = 0.003  # share of each speed's mass that drifts to each neighbouring speed per frame
+    restart: float = 1e-4  # share of the mass per frame that jumps to the start of some system...
+    anywhere: float = 1e-6  # ...and anywhere at all
+    start_columns: int = 15  # the first music of a system is within this many columns of its start...
+    jump_columns: int = 40  # ...and a jump lands within this many
+
+
+class ReadingOrder:
+    """Every column of every system in reading order: the positions the alignment moves through.
+
+    layouts: each page's systems (page pixels); scales: model pixels per page pixel; shapes: each model-sized
+    page (height, width). Arrays by position: page, column (model pixels), top and bottom (rows of its system,
+    model pixels) and system (0-based, counted through the whole score).
+    """
+
+    def __init__(self, layouts: list[PageLayout], scales: list[float], shapes: list[tuple[int, int]]):
+        rows = []
+        system = 0
+        for page, (layout, scale, (height, width)) in enumerate(zip(layouts, scales, shapes)):
+            for box in (s.bbox for s in layout.systems):
+                top, bottom = int(np.floor(box[1] * scale)), min(int(np.ceil(box[3] * scale)) + 1, height)
+                first, last = int(np.ceil(box[0] * scale)), min(int(np.floor(box[2] * scale)), width - 1)
+                rows += [(page, column, top, bottom, system) for column in range(first, last + 1)]
+                system += 1
+        table = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        self.page, self.column, self.top, self.bottom, self.system = table.T
+        self.pages = len(layouts)
+
+    def __len__(self) -> int:
+        return len(self.page)
+
+    def of_page(self, page: int) -> slice:
+        """The positions on a page (0-based): they follow each other in reading order."""
+        found = np.flatnonzero(self.page == page)
+        return slice(int(found[0]), int(found[-1]) + 1) if len(found) else slice(0, 0)
+
+    def first_of_page(self, page: int) -> int:
+        """The first position on `page` or, on a page without systems, the first one after it."""
+        later = np.flatnonzero(self.page >= page)
+        return int(later[0]) if len(later) else max(len(self) - 1, 0)
+
+    def system_starts(self, columns: int) -> np.ndarray:
+        """(N,) 1 on the first `columns` positions of every system, 0 elsewhere."""
+        starts = np.flatnonzero(np.diff(self.system, prepend=-1) != 0)
+        marks = np.zeros(len(self), dtype=np.float64)
+        for start in starts:
+            end = start + columns
+            marks[start:end] = self.system[start:end] == self.system[start]
+        return marks
+
+
+class Alignment:
+    """The belief over a ReadingOrder, moved on and weighed frame by frame."""
+
+    def __init__(self, order: ReadingOrder, settings: AlignmentSettings = AlignmentSettings()):
+        self.order, self.settings = order, settings
+        self.speeds = np.geomspace(settings.slowest, settings.fastest, settings.speeds)
+        jumps = order.system_starts(settings.jump_columns)
+        self.landing = jumps / jumps.sum() if jumps.sum() else np.full(len(order), 1 / max(len(order), 1))
+        self.reset(0)
+
+    def reset(self, position: int) -> None:
+        """Start over: the music begins within `start_columns` of `position`, at any speed."""
+        order = self.order
+        belief = np.zeros((len(self.speeds), len(order)))
+        end = position + self.settings.start_columns
+        belief[:, position:end] = order.system[position:end] == order.system[position]
+        self.belief = belief / max(belief.sum(), 1e-30)
+
+    @property
+    def positions(self) -> np.ndarray:
+        """(N,) how likely the music is at each position, whatever its speed."""
+        return self.belief.sum(axis=0)
+
+    def update(self, likelihood: np.ndarray) -> int:
+        """Move on one frame, weigh by `likelihood` (N,) (any scale); the likeliest position now."""
+        settings = self.settings
+        belief = np.stack([_carried(row, speed) for row, speed in zip(self.belief, self.speeds)])
+        drift = settings.speed_change
+        slower = np.concatenate([belief[:1], belief[:-1]])
+        faster = np.concatenate([belief[1:], belief[-1:]])
+        belief = (1 - 2 * drift) * belief + drift * (slower + faster)
+        share = belief.sum(axis=1, keepdims=True)  # a jump keeps its speed
+        belief = ((1 - settings.restart - settings.anywhere) * belief + settings.restart * share * self.landing
+                  + settings.anywhere * share / belief.shape[1])
+        weighed = belief * likelihood[None]
+        total = weighed.sum()
+        self.belief = weighed / total if total > 0 and np.isfinite(total) else belief / belief.sum()
+        return int(self.positions.argmax())
+
+    def band(self, columns: int) -> np.ndarray:
+        """(N,) probability that the music is within columns // 2 of each position (on its system)."""
+        positions, system = self.positions, self.order.system
+        half = int(columns) // 2
+        cumulative = np.concatenate([[0.0], np.cumsum(positions)])
+        index = np.arange(len(positions))
+        low, high = np.maximum(index - half, 0), np.minimum(index + half + 1, len(positions))
+        low = np.where(system[low] == system, low, _system_first(system)[index])
+        high = np.where(system[high - 1] == system, high, _system_last(system)[index] + 1)
+        return cumulative[high] - cumulative[low]
+
+    def paint(self, page: int, shape: tuple[int, int], columns: int) -> np.ndarray:
+        """(H, W) probability map of a page: each pixel of a system, the band probability of its column."""
+        picture = np.zeros(shape, dtype=np.float32)
+        order, span = self.order, self.order.of_page(page)
+        band, system = self.band(columns)[span], order.system[span]
+        for number in np.unique(system):
+            on = np.flatnonzero(system == number)
+            first = span.start + on[0]
+            picture[order.top[first]:order.bottom[first], order.column[span][on]] = band[on]
+        return picture
+
+
+def _carried(mass: np.ndarray, speed: float) -> np.ndarray:
+    """Mass moved `speed` positions on (split between the two nearest whole shifts); what would pass the
+    last position stays there (the end of the piece)."""
+    whole, part = int(speed), speed - int(speed)
+    moved = np.zeros_like(mass)
+    size = len(mass)
+    for shift, weight in ((whole, 1 - part), (whole + 1, part)):
+        if shift < size:
+            moved[shift:] += weight * mass[:size - shift]
+            moved[-1] += weight * mass[size - shift:].sum()
+        else:
+            moved[-1] += weight * mass.sum()
+    return moved
+
+
+def _system_first(system: np.ndarray) -> np.ndarray:
+    starts = np.flatnonzero(np.diff(system, prepend=-1) != 0)
+    return starts[np.searchsorted(starts, np.arange(len(system)), side="right") - 1]
+
+
+def _system_last(system: np.ndarray) -> np.ndarray:
+    ends = np.flatnonzero(np.diff(system, append=system[-1] + 1 if len(system) else 0) != 0)
+    return ends[np.searchsorted(ends, np.arange(len(system)), side="left")]

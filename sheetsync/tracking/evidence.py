@@ -1,0 +1,61 @@
+"""Evidence: how well each position of the reading order matches one frame of audio.
+
+Two kinds, by what the model offers:
+
+- registers (a model that reads notes and hears registers: page path "notes",
+  audio variant "PH"): the note reader says which registers each column of a
+  page prints, the hearing which sound now; a position's evidence is the
+  cosine of the two. A printed note sounds on until the next one, so a column
+  printing little takes the registers of the last note before it;
+- maps (any model): the network's own probability map of a page, its
+  largest value down each column of each system. Pages not read this frame
+  say only `map_floor`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sheetsync.tracking.alignment import ReadingOrder
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    sharpness: float = 2.0  # register evidence: likelihood exp(sharpness * (cosine - the frame's best))
+    held_below: float = 1.0  # a column printing less (summed register evidence) holds the last note's registers
+    map_floor: float = 0.1  # map evidence: likelihood (map_floor + map) ** map_power
+    map_power: float = 0.5
+
+
+def printed_registers(order: ReadingOrder, pages: list[np.ndarray], held_below: float) -> np.ndarray:
+    """(N, registers) what each position prints, from each page's (registers, H, W) reader features."""
+    printed = np.zeros((len(order), pages[0].shape[0] if pages else 0), dtype=np.float32)
+    for index, (page, column, top, bottom) in enumerate(zip(order.page, order.column, order.top, order.bottom)):
+        printed[index] = pages[page][:, top:bottom, column].max(axis=1)
+    for index in range(1, len(printed)):
+        if printed[index].sum() < held_below and order.system[index] == order.system[index - 1]:
+            printed[index] = printed[index - 1]
+    return printed
+
+
+def register_likelihood(heard: np.ndarray, printed: np.ndarray, sharpness: float) -> np.ndarray:
+    """(N,) likelihood of each position given the registers heard (registers,) and printed (N, registers)."""
+    similarity = _unit(printed) @ _unit(heard)
+    return np.exp(sharpness * (similarity - similarity.max()))
+
+
+def map_likelihood(order: ReadingOrder, maps: dict[int, np.ndarray], settings: EvidenceSettings) -> np.ndarray:
+    """(N,) likelihood of each position from the probability maps (H, W) read this frame, by 0-based page."""
+    values = np.zeros(len(order), dtype=np.float64)
+    for page, probabilities in maps.items():
+        span = order.of_page(page)
+        for top, bottom in set(zip(order.top[span], order.bottom[span])):
+            on = np.flatnonzero((order.top[span] == top) & (order.bottom[span] == bottom)) + span.start
+            values[on] = probabilities[top:bottom].max(axis=0)[order.column[on]]
+    return (settings.map_floor + values) ** settings.map_power
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / (np.linalg.norm(vectors, axis=-1, keepdims=True) + 1e-3)
