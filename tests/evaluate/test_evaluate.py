@@ -46,18 +46,18 @@ def test_evaluate_writes_exactly_the_documented_json(built_dataset, tmp_path, ca
     assert "F1" in capsys.readouterr().out
 
 
-def test_no_continuity_reads_each_map_on_its_own(built_dataset, tmp_path):
+def test_no_alignment_reads_each_map_on_its_own(built_dataset, tmp_path):
     torch.manual_seed(0)
     tiny = checkpoint.save(tmp_path / "tiny", ScoreFollower(TINY))
     results = []
-    for extra in ([], ["--no-continuity"]):
+    for extra in ([], ["--no-alignment"]):
         out = tmp_path / f"metrics{len(extra)}.json"
         assert main(["evaluate", "--data", str(built_dataset), "--split", "test", "--checkpoint", str(tiny),
                      "--limit", "1", "--json", str(out), *extra]) == 0
         results.append(json.loads(out.read_text()))
-    gated, free = results
-    assert gated["frames"] == free["frames"]
-    assert (gated["precision"], gated["recall"]) != (free["precision"], free["recall"])
+    aligned, paper = results
+    assert aligned["frames"] == paper["frames"]
+    assert (aligned["precision"], aligned["recall"]) != (paper["precision"], paper["recall"])
 
 
 class PerfectFollower:

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile
+import torch
 
 from sheetsync.cli import main
 from sheetsync.engine import Control
@@ -270,22 +271,28 @@ def test_silence_and_noise_mid_performance_keep_the_follower_running(two_pages, 
     assert all(0 <= p.x <= 1 and 0 <= p.y <= 1 and 0 <= p.confidence <= 1 for p in positions)
 
 
-def test_maps_are_weighed_by_nearness_to_the_last_position(two_pages, tiny_checkpoint):
+def test_the_followers_map_is_its_belief_and_the_papers_the_networks(two_pages, tiny_checkpoint):
     from sheetsync.audio.features import spectrogram
     from sheetsync.audio.io import load_audio
-    from sheetsync.tracking.continuity import ContinuitySettings
+    from sheetsync.tracking.alignment import AlignmentSettings
     from sheetsync.tracking.tracker import TrackerSettings
 
     model, _ = checkpoint.load(tiny_checkpoint)
     score = load_score([two_pages[0]])
     frames = spectrogram(load_audio(two_pages[1])[: 22050])
-    gated, free = Tracker(model, score), Tracker(model, score, TrackerSettings(continuity=ContinuitySettings(False)))
+    aligned = Tracker(model, score)
+    paper = Tracker(model, score, TrackerSettings(alignment=AlignmentSettings(enabled=False)))
+    assert aligned.alignment is not None and paper.alignment is None
+    state = None
     for frame in frames:
-        gates = [gated.continuity.gate(page) for page in range(len(score.pages))]  # from the last position
-        gated.step(frame)
-        free.step(frame)
-        for page, probabilities in gated.maps.items():
-            gate = gates[page]
-            assert gate is not None and gate.min() < 0.5  # pages far from the start are weighed down
-            np.testing.assert_allclose(probabilities, gated.raw[page] * gate)
-            np.testing.assert_allclose(free.maps[page], gated.raw[page], rtol=1e-5)
+        position, _ = aligned.step(frame), paper.step(frame)
+        (page, belief), = aligned.maps.items()  # one map: the position's page
+        assert page == position.page - 1
+        cache = aligned.caches[page]
+        np.testing.assert_array_equal(belief, aligned.alignment.paint(page, (cache.height, cache.width),
+                                                                      aligned.band_columns))
+        assert 0 <= belief.min() and belief.max() <= 1 + 1e-9
+        z, state = model.step(torch.from_numpy(paper.window), state)
+        assert paper.maps
+        for page, probabilities in paper.maps.items():
+            np.testing.assert_allclose(probabilities, model.predict(paper.caches[page], z).numpy(), rtol=1e-5)

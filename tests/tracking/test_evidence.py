@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from sheetsync.score.layout import PageLayout, SystemLayout
+from sheetsync.tracking.alignment import ReadingOrder
+from sheetsync.tracking.evidence import EvidenceSettings, map_likelihood, printed_registers, register_likelihood
+
+LAYOUT = PageLayout((SystemLayout((0, 0, 40, 10), (), 1), SystemLayout((0, 20, 40, 30), (), 1)))
+ORDER = ReadingOrder([LAYOUT, LAYOUT], [1.0, 1.0], [(32, 48), (32, 48)])  # 41 columns a system, two pages
+
+
+def test_a_printed_note_sounds_on_until_the_next_one_within_its_system():
+    features = np.zeros((4, 32, 48), np.float32)
+    features[1, 4, 10] = 0.9  # a note in register 1 at column 10 of the first system...
+    features[3, 6, 20] = 1.0  # ...then one in register 3 at column 20
+    features[2, 25, 5] = 1.0  # the second system: register 2 from column 5
+    printed = printed_registers(ORDER, [features, np.zeros_like(features)], held_below=0.5)
+    assert printed.shape == (len(ORDER), 4)
+    assert printed[:10].sum() == 0
+    assert np.all(printed[10:20, 1] == pytest.approx(0.9)) and printed[10:20, 3].sum() == 0
+    assert np.all(printed[20:41, 3] == 1) and printed[20:41, 1].sum() == 0
+    assert printed[41:46].sum() == 0 and np.all(printed[46:82, 2] == 1)  # nothing carried across systems
+    assert printed[82:].sum() == 0  # the second page prints nothing
+
+
+def test_register_evidence_is_highest_where_the_page_prints_what_is_heard():
+    printed = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 0]], np.float32)
+    likelihood = register_likelihood(np.array([0.9, 0.8, 0.0]), printed, sharpness=2.0)
+    assert likelihood.argmax() == 2 and likelihood.max() == pytest.approx(1.0)
+    assert likelihood[3] < likelihood[0] < likelihood[2]
+    sharper = register_likelihood(np.array([0.9, 0.8, 0.0]), printed, sharpness=8.0)
+    assert sharper[0] < likelihood[0]
+
+
+def test_map_evidence_reads_each_systems_columns_and_leaves_unread_pages_at_the_floor():
+    settings = EvidenceSettings(map_floor=0.1, map_power=0.5)
+    probabilities = np.zeros((32, 48), np.float32)
+    probabilities[5, 12] = 0.9  # the first system, column 12
+    probabilities[15, 30] = 0.9  # between the systems: no position reads it
+    likelihood = map_likelihood(ORDER, {1: probabilities}, settings)
+    assert likelihood[82 + 12] == pytest.approx(1.0)
+    rest = np.delete(likelihood, 82 + 12)
+    assert rest == pytest.approx(np.full(len(ORDER) - 1, 0.1 ** 0.5))
