@@ -70,7 +70,8 @@ def score_time(piece, system: int, x: float, near: float) -> float:
     visits = np.flatnonzero(systems == system)
     if len(visits) == 0:
         return float("inf")
-    breaks = np.flatnonzero(np.diff(visits) > 1) + 1
+    # a visit ends where the music leaves the system or goes back along it (a repeat to its own start)
+    breaks = np.flatnonzero((np.diff(visits) > 1) | (np.diff(xs[visits]) < 0)) + 1
     candidates = []
     for visit in np.split(visits, breaks):
         order = np.argsort(xs[visit], kind="stable")

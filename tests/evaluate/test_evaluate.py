@@ -24,6 +24,15 @@ def test_score_time_picks_the_occurrence_nearest_in_time(built_dataset):
     assert score_time(piece, middle.system, middle.x, middle.time) == pytest.approx(middle.time, abs=0.05)
 
 
+def test_a_repeat_back_to_the_start_of_the_same_system_is_a_second_visit():
+    from types import SimpleNamespace
+
+    onsets = [SimpleNamespace(time=float(t), system=0, x=float(x)) for t, x in enumerate([10, 20, 30, 10, 20, 30])]
+    piece = SimpleNamespace(onsets=onsets)
+    assert score_time(piece, 0, 25.0, near=1.4) == pytest.approx(1.5)
+    assert score_time(piece, 0, 25.0, near=4.6) == pytest.approx(4.5)
+
+
 def test_totals_compute_the_shares():
     totals = Totals(true_positive=30, predicted=40, actual=60, onset_errors=[0.01, 0.2, 0.7, 2.0, 9.0])
     assert totals.precision == 0.75 and totals.recall == 0.5 and totals.f1 == pytest.approx(0.6)
