@@ -71,6 +71,11 @@ class ModelConfig:
         column prints); it needs "match" conditioning, and its features fix
         `match_dim` at sheetsync.model.reader.FEATURES.
     reader_width: channels of the note reader's convolutions.
+    reader_rows: the note reader also sees, at every pixel, the strongest
+        features anywhere along its row of the page: the clef at the start
+        of a staff, which says what pitch a notehead's line stands for (a
+        note reader that sees only a system's height around a notehead reads
+        a single staff in the bass clef as treble).
     pitch_head: a linear map from z to the registers sounding (for pitch
         supervision of the audio path alone, when the query's own dimensions
         should stay free: the note reader's fixed features).
@@ -92,6 +97,7 @@ class ModelConfig:
     match_levels: int = 1
     page_path: str = "unet"
     reader_width: int = 32
+    reader_rows: bool = False
     pitch_head: bool = False
 
     def __post_init__(self):
@@ -181,6 +187,6 @@ PAPER = ModelConfig()
 # paper's page height was tried and is too coarse to read pitch: a staff space shrinks to about one pixel.
 # (The shipped checkpoint is an early FiLM run at 200 px; its model.json says so.)
 DEFAULT = PAPER.replace(conditioning="match", shortcut=3, match_levels=3, match_dim=32)
-NOTES = DEFAULT.replace(page_path="notes", match_dim=FEATURES)
+NOTES = DEFAULT.replace(page_path="notes", match_dim=FEATURES, reader_rows=True)
 TINY = ModelConfig(unet_channels=(4, 4, 8, 8, 8), audio_channels=(4, 4, 8, 8), embedding=8, hidden=16,
                    reader_width=4)

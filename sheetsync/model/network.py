@@ -86,7 +86,7 @@ class ScoreFollower(nn.Module):
         self.audio = AudioConditioner(config)
         notes = config.page_path == "notes"
         self.unet = None if notes else ConditionedUNet(config)
-        self.reader = NoteReader(config.reader_width) if notes else None
+        self.reader = NoteReader(config.reader_width, config.reader_rows) if notes else None
         self.query = nn.Linear(config.z_size, config.match_dim + 1) if config.matched else None
         self.pitch = nn.Linear(config.z_size, PITCH_BINS) if config.pitch_head else None
         self.channels_last = False

@@ -48,20 +48,32 @@ EVIDENCE = 3.0  # summed notehead-register probability that counts as about 1 - 
 
 
 class NoteReader(nn.Module):
-    """(N, 1, H, W) pages -> (N, OUTPUTS, H, W) logits: register bins at noteheads, notehead, inside a system."""
+    """(N, 1, H, W) pages -> (N, OUTPUTS, H, W) logits: register bins at noteheads, notehead, inside a system.
 
-    def __init__(self, width: int = 32):
+    rows: each pixel also sees the strongest features along its whole row (the clef that starts its staff):
+    a 1x1 convolution mixes them with its own before the output.
+    """
+
+    def __init__(self, width: int = 32, rows: bool = False):
         super().__init__()
         layers: list[nn.Module] = [nn.Conv2d(1, 16, 3, padding=1), nn.ELU(), nn.Conv2d(16, width, 3, padding=1),
                                    nn.ELU()]
         for dilation in DILATIONS:
             layers += [nn.Conv2d(width, width, 3, padding=dilation, dilation=dilation), nn.GroupNorm(1, width),
                        nn.ELU()]
-        layers.append(nn.Conv2d(width, OUTPUTS, 1))
-        self.layers = nn.Sequential(*layers)
+        self.rows = nn.Sequential(nn.Conv2d(2 * width, width, 1), nn.ELU()) if rows else None
+        if rows:
+            self.layers = nn.Sequential(*layers)
+            self.output = nn.Conv2d(width, OUTPUTS, 1)
+        else:  # the layout of the first note-reader checkpoints
+            self.layers = nn.Sequential(*layers, nn.Conv2d(width, OUTPUTS, 1))
 
     def forward(self, pages: torch.Tensor) -> torch.Tensor:
-        return self.layers(pages)
+        if self.rows is None:
+            return self.layers(pages)
+        features = self.layers(pages)
+        along = features.amax(dim=-1, keepdim=True).expand_as(features)
+        return self.output(self.rows(torch.cat([features, along], dim=1)))
 
 
 def column_features(outputs: torch.Tensor, page_height: int) -> torch.Tensor:

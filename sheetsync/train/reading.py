@@ -73,10 +73,14 @@ def reader_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return loss / weights.sum()
 
 
-def crop_batch(pieces, count: int, rng: np.random.Generator, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """`count` crops (N, 1, CROP, CROP) of random training pages near their noteheads, and their targets."""
+def crop_batch(pieces, count: int, rng: np.random.Generator, scale: float = 1.0,
+               whole_rows: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """`count` crops (N, 1, CROP, CROP) of random training pages near their noteheads, and their targets;
+    whole_rows: crops CROP high and as wide as the widest page (the others padded with blank paper), for a
+    reader that looks along its rows."""
     size = max(16, round(CROP * scale))
-    images, targets = np.zeros((count, 1, size, size), np.float32), np.zeros((count, OUTPUTS, size, size),
+    wide = max(piece.pages[n].shape[1] for piece in pieces for n in range(len(piece.pages))) if whole_rows else size
+    images, targets = np.zeros((count, 1, size, wide), np.float32), np.zeros((count, OUTPUTS, size, wide),
                                                                            np.float32)
     for i in range(count):
         piece = pieces[rng.integers(len(pieces))]
@@ -88,10 +92,10 @@ def crop_batch(pieces, count: int, rng: np.random.Generator, scale: float = 1.0)
         else:
             x, y = rng.uniform(0, width), rng.uniform(0, height)
         top = int(np.clip(y - size / 2 + rng.uniform(-0.3, 0.3) * size, 0, max(height - size, 0)))
-        left = int(np.clip(x - size / 2 + rng.uniform(-0.4, 0.4) * size, 0, max(width - size, 0)))
-        region = page[top:top + size, left:left + size]
+        left = 0 if whole_rows else int(np.clip(x - size / 2 + rng.uniform(-0.4, 0.4) * size, 0, max(width - size, 0)))
+        region = page[top:top + size, left:left + wide]
         images[i, 0, :region.shape[0], :region.shape[1]] = region / 255.0
-        targets[i] = reader_targets(heads, piece.boxes[number], (size, size), (top, left), HEAD_RADIUS * scale)
+        targets[i] = reader_targets(heads, piece.boxes[number], (size, wide), (top, left), HEAD_RADIUS * scale)
     return torch.from_numpy(images), torch.from_numpy(targets)
 
 

@@ -105,7 +105,7 @@ def settings_from_args(args) -> TrainSettings:
     if args.page_path == "notes":
         # Pitch supervision of a note-reader model goes to a head of its own: on the query it fought the match.
         config = config.replace(page_path="notes", conditioning="match", match_dim=NOTES.match_dim,
-                                pitch_head=args.pitch_weight > 0 and args.variant != "PH")
+                                reader_rows=NOTES.reader_rows, pitch_head=args.pitch_weight > 0 and args.variant != "PH")
     unet_frames = args.unet_frames or (args.length if config.matched else TrainSettings.unet_frames)
     return TrainSettings(data=str(Path(args.data).resolve()), out=str(Path(args.out)), model=config.to_dict(),
                          batch=args.batch, length=args.length, unet_frames=unet_frames, lr=args.lr,
@@ -409,7 +409,7 @@ class _Trainer:
         untouched (None) and its term for the log."""
         rng = np.random.default_rng((self.settings.seed, step, self.context.rank))
         images, targets = crop_batch(pieces, self.settings.reader_crops, rng,
-                                     self.config.page_height / MODEL_PAGE_HEIGHT)
+                                     self.config.page_height / MODEL_PAGE_HEIGHT, whole_rows=self.config.reader_rows)
         loss = reader_loss(model.reader(images.to(self.device)), targets.to(self.device))
         return loss, None, {"reader": float(loss.detach())}
 

@@ -63,3 +63,21 @@ def test_notes_need_match_conditioning_with_its_feature_count():
     with pytest.raises(ValueError, match="page path"):
         TINY.replace(page_path="omr")
     assert NOTES.match_dim == FEATURES
+
+
+def test_a_reader_with_rows_sees_the_start_of_its_row_and_one_without_does_not():
+    from sheetsync.model.reader import NoteReader
+
+    page = torch.zeros(1, 1, 96, 200)
+    clef = page.clone()
+    clef[0, 0, 70:80, 2:8] = 1.0  # ink at the start of a row, far beyond the convolutions' reach of x >= 150
+    for rows in (True, False):
+        torch.manual_seed(0)
+        reader = NoteReader(width=8, rows=rows).eval()
+        with torch.no_grad():
+            change = (reader(clef) - reader(page))[0, :, :, 150:].abs().amax(dim=(0, 2))
+        # far along the clef's row versus a row far above it (which only the normalisation's page-wide
+        # statistics reach)
+        ratio = float(change[75] / change[5])
+        assert ratio > 3 if rows else ratio < 2
+    assert NOTES.reader_rows and not TINY.reader_rows  # new note readers look along their rows
