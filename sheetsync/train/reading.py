@@ -76,15 +76,17 @@ def reader_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 def crop_batch(pieces, count: int, rng: np.random.Generator, scale: float = 1.0,
                whole_rows: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """`count` crops (N, 1, CROP, CROP) of random training pages near their noteheads, and their targets;
-    whole_rows: crops CROP high and as wide as the widest page (the others padded with blank paper), for a
-    reader that looks along its rows."""
+    whole_rows: crops CROP high and as wide as the widest page drawn (the others padded with blank paper), for
+    a reader that looks along its rows."""
     size = max(16, round(CROP * scale))
-    wide = max(piece.pages[n].shape[1] for piece in pieces for n in range(len(piece.pages))) if whole_rows else size
+    drawn = []
+    for _ in range(count):
+        piece = pieces[rng.integers(len(pieces))]
+        drawn.append((piece, int(rng.integers(len(piece.pages)))))
+    wide = max(piece.pages[number].shape[1] for piece, number in drawn) if whole_rows else size
     images, targets = np.zeros((count, 1, size, wide), np.float32), np.zeros((count, OUTPUTS, size, wide),
                                                                            np.float32)
-    for i in range(count):
-        piece = pieces[rng.integers(len(pieces))]
-        number = int(rng.integers(len(piece.pages)))
+    for i, (piece, number) in enumerate(drawn):
         page, heads = piece.pages[number], piece.heads[number]
         height, width = page.shape
         if len(heads):
