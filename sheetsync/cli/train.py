@@ -60,6 +60,9 @@ def register(subparsers, manager) -> None:
                              "(sets match conditioning)")
     parser.add_argument("--reader-steps", type=int, default=0, metavar="N",
                         help="with --page-path notes: the first N steps teach the note reader alone, on page crops")
+    parser.add_argument("--reader-crops", type=int, default=16, metavar="N",
+                        help="page crops per reader step (default 16; a reader that looks along its rows gets "
+                             "crops as wide as the page, about three times the work each)")
     parser.add_argument("--hearing-steps", type=int, default=0, metavar="N",
                         help="with --variant PH: after the reader's steps, N steps teach the PH encoder alone "
                              "which registers sound (cheap: single frames, no pages)")

@@ -114,7 +114,7 @@ def settings_from_args(args) -> TrainSettings:
                          augment=not args.no_augment, valid_pieces=args.valid_pieces,
                          valid_frames=args.valid_frames, repeat_batch=args.repeat_batch,
                          pitch_weight=args.pitch_weight, ce_weight=args.ce_weight,
-                         reader_steps=args.reader_steps, hearing_steps=args.hearing_steps,
+                         reader_steps=args.reader_steps, reader_crops=args.reader_crops, hearing_steps=args.hearing_steps,
                          freeze_pages=args.freeze_pages,
                          init=str(Path(args.init).resolve()) if args.init else None)
 
