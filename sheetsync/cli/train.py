@@ -23,11 +23,16 @@ examples:
   torchrun --nproc-per-node 2 -m sheetsync train --data data/corpus --out runs/ddp
   sheetsync train --data data/corpus --out runs/p --pitch-weight 1 --ce-weight 0.1 --batch 8 --length 8 --lr 1e-3
 
-the shipped model's recipe (README, Training): a note reader, then the pitch history
+the shipped model's recipe (README, Training): a note reader, the pitch history, then reading along rows
+(the third stage taught its reader, which predates reader_rows, to look along its rows; a reader built now
+does from the first stage, so that --reader-crops 4 suits it there too)
   sheetsync train --data data/corpus --out runs/n1 --page-path notes --reader-steps 1800 \
       --epoch-steps 300 --max-epochs 6 --lr 1e-3
   sheetsync train --data data/corpus --out runs/ph --init runs/n1/best --page-path notes --variant PH \
       --hearing-steps 1000 --freeze-pages --pitch-weight 1 --ce-weight 1 --batch 8 --length 16 --lr 3e-4
+  sheetsync train --data data/corpus --out runs/rows --init runs/ph/best --page-path notes --variant PH \
+      --reader-steps 1500 --reader-crops 4 --freeze-pages --pitch-weight 1 --ce-weight 1 --batch 8 \
+      --length 16 --lr 1e-3 --epoch-steps 100 --max-epochs 16
 """
 
 
