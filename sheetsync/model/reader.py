@@ -61,12 +61,13 @@ class NoteReader(nn.Module):
         for dilation in DILATIONS:
             layers += [nn.Conv2d(width, width, 3, padding=dilation, dilation=dilation), nn.GroupNorm(1, width),
                        nn.ELU()]
-        self.rows = nn.Sequential(nn.Conv2d(2 * width, width, 1), nn.ELU()) if rows else None
         if rows:
             self.layers = nn.Sequential(*layers)
+            self.rows = nn.Sequential(nn.Conv2d(2 * width, width, 1), nn.ELU())
             self.output = nn.Conv2d(width, OUTPUTS, 1)
         else:  # the layout of the first note-reader checkpoints
             self.layers = nn.Sequential(*layers, nn.Conv2d(width, OUTPUTS, 1))
+            self.rows = None
 
     def forward(self, pages: torch.Tensor) -> torch.Tensor:
         if self.rows is None:

@@ -53,7 +53,7 @@ class ReadingOrder:
 
     layouts: each page's systems (page pixels); scales: model pixels per page pixel; shapes: each model-sized
     page (height, width). Arrays by position: page, column (model pixels), top and bottom (rows of its system,
-    model pixels) and system (0-based, counted through the whole score).
+    model pixels), system (0-based, counted through the whole score), and its system's first and last positions.
     """
 
     def __init__(self, layouts: list[PageLayout], scales: list[float], shapes: list[tuple[int, int]]):
@@ -67,7 +67,10 @@ class ReadingOrder:
                 system += 1
         table = np.array(rows, dtype=np.int64).reshape(-1, 5)
         self.page, self.column, self.top, self.bottom, self.system = table.T
-        self.pages = len(layouts)
+        starts = np.flatnonzero(np.diff(self.system, prepend=-1) != 0)
+        ends = np.append(starts[1:], len(self.system))[:len(starts)] - 1
+        self.system_first = np.repeat(starts, ends - starts + 1)  # by position: its system's first position...
+        self.system_last = np.repeat(ends, ends - starts + 1)  # ...and last
 
     def __len__(self) -> int:
         return len(self.page)
@@ -84,19 +87,11 @@ class ReadingOrder:
 
     def ahead(self, position: int, columns: int) -> int:
         """The position `columns` further on, at most to the end of its system."""
-        further = min(position + columns, len(self) - 1)
-        while self.system[further] != self.system[position]:
-            further -= 1
-        return further
+        return int(min(position + columns, self.system_last[position]))
 
     def system_starts(self, columns: int) -> np.ndarray:
         """(N,) 1 on the first `columns` positions of every system, 0 elsewhere."""
-        starts = np.flatnonzero(np.diff(self.system, prepend=-1) != 0)
-        marks = np.zeros(len(self), dtype=np.float64)
-        for start in starts:
-            end = start + columns
-            marks[start:end] = self.system[start:end] == self.system[start]
-        return marks
+        return (np.arange(len(self)) - self.system_first < columns).astype(np.float64)
 
 
 class Alignment:
@@ -111,10 +106,9 @@ class Alignment:
 
     def reset(self, position: int) -> None:
         """Start over: the music begins within `start_columns` of `position`, at any speed."""
-        order = self.order
-        belief = np.zeros((len(self.speeds), len(order)))
-        end = position + self.settings.start_columns
-        belief[:, position:end] = order.system[position:end] == order.system[position]
+        belief = np.zeros((len(self.speeds), len(self.order)))
+        if len(self.order):
+            belief[:, position:self.order.ahead(position, self.settings.start_columns - 1) + 1] = 1.0
         self.belief = belief / max(belief.sum(), 1e-30)
 
     @property
@@ -141,13 +135,12 @@ class Alignment:
 
     def band(self, columns: int) -> np.ndarray:
         """(N,) probability that the music is within columns // 2 of each position (on its system)."""
-        positions, system = self.positions, self.order.system
+        positions, order = self.positions, self.order
         half = int(columns) // 2
         cumulative = np.concatenate([[0.0], np.cumsum(positions)])
         index = np.arange(len(positions))
-        low, high = np.maximum(index - half, 0), np.minimum(index + half + 1, len(positions))
-        low = np.where(system[low] == system, low, _system_first(system)[index])
-        high = np.where(system[high - 1] == system, high, _system_last(system)[index] + 1)
+        low = np.maximum(index - half, order.system_first)
+        high = np.minimum(index + half, order.system_last) + 1
         return cumulative[high] - cumulative[low]
 
     def paint(self, page: int, shape: tuple[int, int], columns: int) -> np.ndarray:
@@ -175,13 +168,3 @@ def _carried(mass: np.ndarray, speed: float) -> np.ndarray:
         else:
             moved[-1] += weight * mass.sum()
     return moved
-
-
-def _system_first(system: np.ndarray) -> np.ndarray:
-    starts = np.flatnonzero(np.diff(system, prepend=-1) != 0)
-    return starts[np.searchsorted(starts, np.arange(len(system)), side="right") - 1]
-
-
-def _system_last(system: np.ndarray) -> np.ndarray:
-    ends = np.flatnonzero(np.diff(system, append=system[-1] + 1 if len(system) else 0) != 0)
-    return ends[np.searchsorted(ends, np.arange(len(system)), side="left")]

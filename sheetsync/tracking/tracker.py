@@ -101,14 +101,14 @@ class Tracker:
         """One spectrogram frame in, one position out."""
         self.window = np.roll(self.window, -1, axis=1)
         self.window[:, -1] = frame
-        self.maps: dict[int, np.ndarray] = {}  # this frame's probability maps (model pixels), by 0-based page
-        reading = self._align() if self.alignment is not None else self._read_on_its_own()
+        # this frame's probability maps (model pixels), by 0-based page
+        reading, self.maps = self._align() if self.alignment is not None else self._read_on_its_own()
         self.confidence = reading.confidence
         position = self._position(reading)
         self.frame += 1
         return position
 
-    def _align(self) -> MapReading:
+    def _align(self) -> tuple[MapReading, dict[int, np.ndarray]]:
         """Evidence in, the alignment's likeliest place out (the page with it); its belief as the map."""
         if self.printed is not None:
             heard = self.model.heard_registers(self.window).float().cpu().numpy()
@@ -118,19 +118,20 @@ class Tracker:
             maps = {page: self._map(page, z) for page in self._candidates()}
             likelihood = map_likelihood(self.order, maps, self.settings.evidence)
         best = self.alignment.update(likelihood)
-        self.maps.clear()  # the follower's map is its belief, not the network's
         order, self.page = self.order, int(self.order.page[best])
         cache = self.caches[self.page]
-        self.maps[self.page] = self.alignment.paint(self.page, (cache.height, cache.width), self.band_columns)
-        return MapReading(float(order.column[best]), (order.top[best] + order.bottom[best] - 1) / 2,
-                          float(self.maps[self.page][order.top[best], order.column[best]]), 1.0)
+        belief = self.alignment.paint(self.page, (cache.height, cache.width), self.band_columns)
+        reading = MapReading(float(order.column[best]), (order.top[best] + order.bottom[best] - 1) / 2,
+                             float(belief[order.top[best], order.column[best]]), 1.0)
+        return reading, {self.page: belief}  # the follower's map is its belief, not the network's
 
-    def _read_on_its_own(self) -> MapReading:
+    def _read_on_its_own(self) -> tuple[MapReading, dict[int, np.ndarray]]:
         """The paper's way: the centre of the current page's map, the page changed by the surer map."""
         z = self._listen()
-        readings = {page: read_map(self._map(page, z)) for page in self._candidates()}
+        maps = {page: self._map(page, z) for page in self._candidates()}
+        readings = {page: read_map(probabilities) for page, probabilities in maps.items()}
         self._decide_page(readings)
-        return readings[self.page]
+        return readings[self.page], maps
 
     def _listen(self) -> torch.Tensor:
         """The model's audio path over the current window: z, its state carried."""
@@ -138,8 +139,7 @@ class Tracker:
         return z
 
     def _map(self, page: int, z: torch.Tensor) -> np.ndarray:
-        self.maps[page] = self.model.predict(self.caches[page], z).float().cpu().numpy()
-        return self.maps[page]
+        return self.model.predict(self.caches[page], z).float().cpu().numpy()
 
     def _candidates(self) -> list[int]:
         pages = {self.page}

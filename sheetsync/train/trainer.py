@@ -105,7 +105,8 @@ def settings_from_args(args) -> TrainSettings:
     if args.page_path == "notes":
         # Pitch supervision of a note-reader model goes to a head of its own: on the query it fought the match.
         config = config.replace(page_path="notes", conditioning="match", match_dim=NOTES.match_dim,
-                                reader_rows=NOTES.reader_rows, pitch_head=args.pitch_weight > 0 and args.variant != "PH")
+                                reader_rows=NOTES.reader_rows,
+                                pitch_head=args.pitch_weight > 0 and args.variant != "PH")
     unet_frames = args.unet_frames or (args.length if config.matched else TrainSettings.unet_frames)
     return TrainSettings(data=str(Path(args.data).resolve()), out=str(Path(args.out)), model=config.to_dict(),
                          batch=args.batch, length=args.length, unet_frames=unet_frames, lr=args.lr,
@@ -114,7 +115,8 @@ def settings_from_args(args) -> TrainSettings:
                          augment=not args.no_augment, valid_pieces=args.valid_pieces,
                          valid_frames=args.valid_frames, repeat_batch=args.repeat_batch,
                          pitch_weight=args.pitch_weight, ce_weight=args.ce_weight,
-                         reader_steps=args.reader_steps, reader_crops=args.reader_crops, hearing_steps=args.hearing_steps,
+                         reader_steps=args.reader_steps, reader_crops=args.reader_crops,
+                         hearing_steps=args.hearing_steps,
                          freeze_pages=args.freeze_pages,
                          init=str(Path(args.init).resolve()) if args.init else None)
 
