@@ -80,6 +80,11 @@ class ReadingOrder:
         found = np.flatnonzero(self.page == page)
         return slice(int(found[0]), int(found[-1]) + 1) if len(found) else slice(0, 0)
 
+    def systems_on(self, page: int) -> list[slice]:
+        """The positions of each system on a page (0-based), a slice a system, in reading order."""
+        firsts = np.unique(self.system_first[self.of_page(page)])
+        return [slice(int(first), int(self.system_last[first]) + 1) for first in firsts]
+
     def first_of_page(self, page: int) -> int:
         """The first position on `page` or, on a page without systems, the first one after it."""
         later = np.flatnonzero(self.page >= page)
@@ -146,12 +151,9 @@ class Alignment:
     def paint(self, page: int, shape: tuple[int, int], columns: int) -> np.ndarray:
         """(H, W) probability map of a page: each pixel of a system, the band probability of its column."""
         picture = np.zeros(shape, dtype=np.float32)
-        order, span = self.order, self.order.of_page(page)
-        band, system = self.band(columns)[span], order.system[span]
-        for number in np.unique(system):
-            on = np.flatnonzero(system == number)
-            first = span.start + on[0]
-            picture[order.top[first]:order.bottom[first], order.column[span][on]] = band[on]
+        order, band = self.order, self.band(columns)
+        for system in order.systems_on(page):
+            picture[order.top[system.start]:order.bottom[system.start], order.column[system]] = band[system]
         return picture
 
 

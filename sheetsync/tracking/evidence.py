@@ -32,8 +32,10 @@ class EvidenceSettings:
 def printed_registers(order: ReadingOrder, pages: list[np.ndarray], held_below: float) -> np.ndarray:
     """(N, registers) what each position prints, from each page's (registers, H, W) reader features."""
     printed = np.zeros((len(order), pages[0].shape[0] if pages else 0), dtype=np.float32)
-    for index, (page, column, top, bottom) in enumerate(zip(order.page, order.column, order.top, order.bottom)):
-        printed[index] = pages[page][:, top:bottom, column].max(axis=1)
+    for page, features in enumerate(pages):
+        for system in order.systems_on(page):
+            rows = features[:, order.top[system.start]:order.bottom[system.start]]
+            printed[system] = rows[:, :, order.column[system]].max(axis=1).T
     for index in range(1, len(printed)):
         if printed[index].sum() < held_below and order.system[index] == order.system[index - 1]:
             printed[index] = printed[index - 1]
@@ -50,10 +52,9 @@ def map_likelihood(order: ReadingOrder, maps: dict[int, np.ndarray], settings: E
     """(N,) likelihood of each position from the probability maps (H, W) read this frame, by 0-based page."""
     values = np.zeros(len(order), dtype=np.float64)
     for page, probabilities in maps.items():
-        span = order.of_page(page)
-        for top, bottom in set(zip(order.top[span], order.bottom[span])):
-            on = np.flatnonzero((order.top[span] == top) & (order.bottom[span] == bottom)) + span.start
-            values[on] = probabilities[top:bottom].max(axis=0)[order.column[on]]
+        for system in order.systems_on(page):
+            rows = probabilities[order.top[system.start]:order.bottom[system.start]]
+            values[system] = rows.max(axis=0)[order.column[system]]
     return (settings.map_floor + values) ** settings.map_power
 
 

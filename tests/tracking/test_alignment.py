@@ -24,6 +24,7 @@ def test_positions_run_through_every_system_in_reading_order():
     assert np.all(within == 1)
     assert reading.top[0] == 5 and reading.bottom[0] == 16 and reading.top[101] == 30
     assert reading.of_page(2) == slice(202, 404) and reading.of_page(1) == slice(0, 0)
+    assert reading.systems_on(2) == [slice(202, 303), slice(303, 404)] and reading.systems_on(1) == []
     assert reading.first_of_page(1) == reading.first_of_page(2) == 202
     assert reading.ahead(0, 2) == 2 and reading.ahead(99, 5) == 100 and reading.ahead(403, 5) == 403
     starts = reading.system_starts(3)
