@@ -6,7 +6,9 @@ Two kinds, by what the model offers:
   audio variant "PH"): the note reader says which registers each column of a
   page prints, the hearing which sound now; a position's evidence is the
   cosine of the two. A printed note sounds on until the next one, so a column
-  printing little takes the registers of the last note before it;
+  printing little takes the registers of the last note before it. "Little"
+  is relative to the system's strongest column: one voice prints a fraction
+  of what four do (a lone notehead sums to about 0.3, a chord to 2 or more);
 - maps (any model): the network's own probability map of a page, its
   largest value down each column of each system. Pages not read this frame
   say only `map_floor`.
@@ -24,20 +26,27 @@ from sheetsync.tracking.alignment import ReadingOrder
 @dataclass(frozen=True)
 class EvidenceSettings:
     sharpness: float = 2.0  # register evidence: likelihood exp(sharpness * (cosine - the frame's best))
-    held_below: float = 1.0  # a column printing less (summed register evidence) holds the last note's registers
+    # a column holds the last note's registers when it prints (summed register evidence) less than held_share of
+    # its system's strongest column, or than held_below
+    held_below: float = 1.0
+    held_share: float = 0.3
     map_floor: float = 0.1  # map evidence: likelihood (map_floor + map) ** map_power
     map_power: float = 0.5
 
 
-def printed_registers(order: ReadingOrder, pages: list[np.ndarray], held_below: float) -> np.ndarray:
+def printed_registers(order: ReadingOrder, pages: list[np.ndarray], held_below: float,
+                      held_share: float) -> np.ndarray:
     """(N, registers) what each position prints, from each page's (registers, H, W) reader features."""
     printed = np.zeros((len(order), pages[0].shape[0] if pages else 0), dtype=np.float32)
+    enough = np.zeros(len(order), dtype=np.float32)
     for page, features in enumerate(pages):
         for system in order.systems_on(page):
             rows = features[:, order.top[system.start]:order.bottom[system.start]]
             printed[system] = rows[:, :, order.column[system]].max(axis=1).T
+            enough[system] = min(held_below, held_share * printed[system].sum(axis=1).max(initial=0.0))
+    sums = printed.sum(axis=1)
     for index in range(1, len(printed)):
-        if printed[index].sum() < held_below and order.system[index] == order.system[index - 1]:
+        if sums[index] < enough[index] and order.system[index] == order.system[index - 1]:
             printed[index] = printed[index - 1]
     return printed
 

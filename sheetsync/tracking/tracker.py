@@ -60,7 +60,8 @@ class Tracker:
         self.printed = None  # what each position prints, where the model matches registers itself
         if self.alignment is not None and model.reads_registers:
             self.printed = printed_registers(self.order, [model.printed_registers(cache).float().cpu().numpy()
-                                                          for cache in self.caches], settings.evidence.held_below)
+                                                          for cache in self.caches],
+                                            settings.evidence.held_below, settings.evidence.held_share)
         self.band_columns = round(band_width(height))
         self.context = model.config.frames_in
         self.reset()
