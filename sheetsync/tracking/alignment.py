@@ -90,9 +90,9 @@ class ReadingOrder:
         later = np.flatnonzero(self.page >= page)
         return int(later[0]) if len(later) else max(len(self) - 1, 0)
 
-    def ahead(self, position: int, columns: int) -> int:
-        """The position `columns` further on, at most to the end of its system."""
-        return int(min(position + columns, self.system_last[position]))
+    def ahead(self, position, columns: int):
+        """The position (or positions, an array) `columns` further on, at most to the end of its system."""
+        return np.minimum(np.asarray(position) + columns, self.system_last[position])
 
     def system_starts(self, columns: int) -> np.ndarray:
         """(N,) 1 on the first `columns` positions of every system, 0 elsewhere."""
@@ -113,7 +113,7 @@ class Alignment:
         """Start over: the music begins within `start_columns` of `position`, at any speed."""
         belief = np.zeros((len(self.speeds), len(self.order)))
         if len(self.order):
-            belief[:, position:self.order.ahead(position, self.settings.start_columns - 1) + 1] = 1.0
+            belief[:, position:int(self.order.ahead(position, self.settings.start_columns - 1)) + 1] = 1.0
         self.belief = belief / max(belief.sum(), 1e-30)
 
     @property
@@ -136,11 +136,17 @@ class Alignment:
         weighed = belief * likelihood[None]
         total = weighed.sum()
         self.belief = weighed / total if total > 0 and np.isfinite(total) else belief / belief.sum()
-        return self.order.ahead(int(self.positions.argmax()), settings.lead_columns)
+        return int(self.order.ahead(int(self.positions.argmax()), settings.lead_columns))
+
+    def shown(self) -> np.ndarray:
+        """(N,) how likely each position is the one shown: the music's, moved on by `lead_columns`."""
+        positions = self.positions
+        moved = self.order.ahead(np.arange(len(positions)), self.settings.lead_columns)
+        return np.bincount(moved, weights=positions, minlength=len(positions))
 
     def band(self, columns: int) -> np.ndarray:
-        """(N,) probability that the music is within columns // 2 of each position (on its system)."""
-        positions, order = self.positions, self.order
+        """(N,) probability that the position shown is within columns // 2 of each position (on its system)."""
+        positions, order = self.shown(), self.order
         half = int(columns) // 2
         cumulative = np.concatenate([[0.0], np.cumsum(positions)])
         index = np.arange(len(positions))

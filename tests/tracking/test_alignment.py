@@ -81,3 +81,11 @@ def test_band_probability_stays_on_its_system_and_paints_the_system_rows():
     picture = alignment.paint(0, (50, 120), 10)
     assert picture[5:16, 100:106].min() == 1 and picture[5:16, 106:].max() == 0
     assert picture[:5].max() == 0 and picture[16:].max() == 0 and picture.sum() == pytest.approx(6 * 11)
+
+
+def test_the_band_is_centred_where_the_position_is_shown():
+    alignment = Alignment(order(), AlignmentSettings(lead_columns=2))
+    alignment.belief[:] = 0
+    alignment.belief[3, 50] = 1.0
+    band = alignment.band(10)
+    assert band[47:58] == pytest.approx(np.ones(11)) and band[46] == 0 and band[58] == 0
