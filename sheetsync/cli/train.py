@@ -23,7 +23,8 @@ examples:
   torchrun --nproc-per-node 2 -m sheetsync train --data data/corpus --out runs/ddp
   sheetsync train --data data/corpus --out runs/p --pitch-weight 1 --ce-weight 0.1 --batch 8 --length 8 --lr 1e-3
 
-the shipped model's recipe (README, Training): a note reader, the pitch history, then reading along rows
+the shipped model's recipe (README, Training): a note reader, the pitch history, reading along rows, more
+reading, then the hearing alone
 (the third stage taught its reader, which predates reader_rows, to look along its rows; a reader built now
 does from the first stage, so that --reader-crops 4 suits it there too)
   sheetsync train --data data/corpus --out runs/n1 --page-path notes --reader-steps 1800 \
@@ -33,6 +34,10 @@ does from the first stage, so that --reader-crops 4 suits it there too)
   sheetsync train --data data/corpus --out runs/rows --init runs/ph/best --page-path notes --variant PH \
       --reader-steps 1500 --reader-crops 4 --freeze-pages --pitch-weight 1 --ce-weight 1 --batch 8 \
       --length 16 --lr 1e-3 --epoch-steps 100 --max-epochs 16
+  (then runs/rows2 and runs/rows3: 2200 and 2500 more reader steps the same way, --lr 1e-3 and 5e-4)
+  sheetsync train --data data/corpus --out runs/hear1 --init runs/rows3/best --page-path notes --variant PH \
+      --hearing-steps 3000 --freeze-pages --pitch-weight 1 --ce-weight 1 --batch 8 --length 16 --lr 1e-4 \
+      --epoch-steps 200 --max-epochs 15
 """
 
 
