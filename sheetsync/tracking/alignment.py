@@ -65,12 +65,20 @@ class ReadingOrder:
                 first, last = int(np.ceil(box[0] * scale)), min(int(np.floor(box[2] * scale)), width - 1)
                 rows += [(page, column, top, bottom, system) for column in range(first, last + 1)]
                 system += 1
-        table = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        self._arrange(np.array(rows, dtype=np.int64).reshape(-1, 5))
+
+    def _arrange(self, table: np.ndarray) -> None:
         self.page, self.column, self.top, self.bottom, self.system = table.T
         starts = np.flatnonzero(np.diff(self.system, prepend=-1) != 0)
         ends = np.append(starts[1:], len(self.system))[:len(starts)] - 1
         self.system_first = np.repeat(starts, ends - starts + 1)  # by position: its system's first position...
         self.system_last = np.repeat(ends, ends - starts + 1)  # ...and last
+
+    def subset(self, kept: np.ndarray) -> "ReadingOrder":
+        """The same order through only the positions where `kept` (N,) is true."""
+        order = object.__new__(ReadingOrder)
+        order._arrange(np.stack([self.page, self.column, self.top, self.bottom, self.system], axis=1)[kept])
+        return order
 
     def __len__(self) -> int:
         return len(self.page)

@@ -30,6 +30,9 @@ class EvidenceSettings:
     # its system's strongest column, or than held_below
     held_below: float = 1.0
     held_share: float = 0.3
+    # leave out of the reading order each system's columns before its first printed note (clef, key and time
+    # signatures): the belief would have to cross them at the performer's pace after every system's last note
+    skip_lead_ins: bool = True
     map_floor: float = 0.1  # map evidence: likelihood (map_floor + map) ** map_power
     map_power: float = 0.5
 
@@ -49,6 +52,19 @@ def printed_registers(order: ReadingOrder, pages: list[np.ndarray], held_below: 
         if sums[index] < enough[index] and order.system[index] == order.system[index - 1]:
             printed[index] = printed[index - 1]
     return printed
+
+
+def after_lead_ins(order: ReadingOrder, printed: np.ndarray, share: float) -> np.ndarray:
+    """(N,) bool: the positions from each system's first that prints (registers summing to `share` of its
+    system's strongest) on; all of a system that prints nothing."""
+    sums = printed.sum(axis=1)
+    strongest = np.zeros(len(order))
+    np.maximum.at(strongest, order.system_first, sums)
+    prints = (sums >= share * strongest[order.system_first]) & (strongest[order.system_first] > 0)
+    first = np.full(len(order), len(order))
+    np.minimum.at(first, order.system_first, np.where(prints, np.arange(len(order)), len(order)))
+    begins = first[order.system_first]
+    return (np.arange(len(order)) >= begins) | (begins == len(order))
 
 
 def register_likelihood(heard: np.ndarray, printed: np.ndarray, sharpness: float) -> np.ndarray:

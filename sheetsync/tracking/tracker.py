@@ -27,7 +27,8 @@ from sheetsync.score.images import model_scale, to_model_page
 from sheetsync.score.layout import detect_layout
 from sheetsync.score.load import Score
 from sheetsync.tracking.alignment import Alignment, AlignmentSettings, ReadingOrder
-from sheetsync.tracking.evidence import EvidenceSettings, map_likelihood, printed_registers, register_likelihood
+from sheetsync.tracking.evidence import (EvidenceSettings, after_lead_ins, map_likelihood, printed_registers,
+                                         register_likelihood)
 from sheetsync.tracking.position import MapReading, ScoreMap, read_map
 from sheetsync.tracking.tempo import TempoEstimator
 
@@ -55,13 +56,17 @@ class Tracker:
         self.score_map = ScoreMap(tuple(detect_layout(page) for page in score.pages))
         self.order = ReadingOrder(list(self.score_map.layouts), self.scales,
                                   [(cache.height, cache.width) for cache in self.caches])
-        self.alignment = Alignment(self.order, settings.alignment) if settings.alignment.enabled and len(
-            self.order) else None  # (a score without systems has nothing to align to)
+        aligned = settings.alignment.enabled and len(self.order)  # (a score without systems has nothing to align to)
         self.printed = None  # what each position prints, where the model matches registers itself
-        if self.alignment is not None and model.reads_registers:
+        if aligned and model.reads_registers:
+            evidence = settings.evidence
             self.printed = printed_registers(self.order, [model.printed_registers(cache).float().cpu().numpy()
                                                           for cache in self.caches],
-                                            settings.evidence.held_below, settings.evidence.held_share)
+                                             evidence.held_below, evidence.held_share)
+            if evidence.skip_lead_ins:
+                kept = after_lead_ins(self.order, self.printed, evidence.held_share)
+                self.order, self.printed = self.order.subset(kept), self.printed[kept]
+        self.alignment = Alignment(self.order, settings.alignment) if aligned else None
         self.band_columns = round(band_width(height))
         self.context = model.config.frames_in
         self.reset()

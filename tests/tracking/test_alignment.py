@@ -31,6 +31,19 @@ def test_positions_run_through_every_system_in_reading_order():
     assert starts.sum() == 12 and starts[:3].all() and not starts[3] and starts[101:104].all()
 
 
+def test_a_subset_runs_through_the_kept_positions_with_their_systems_bounds():
+    full = order()
+    kept = np.ones(len(full), bool)
+    kept[:20] = kept[101:110] = False  # lead-ins of the first two systems
+    reading = full.subset(kept)
+    assert len(reading) == len(full) - 29
+    assert reading.column[0] == full.column[20] and reading.system[0] == 0
+    assert reading.system_first[0] == 0 and reading.system_last[0] == 80  # the first system: 81 columns left
+    assert reading.system_first[81] == 81 and reading.column[81] == full.column[110]
+    assert reading.ahead(79, 5) == 80 and reading.first_of_page(2) == 81 + 92
+    assert reading.systems_on(2) == [slice(173, 274), slice(274, 375)]
+
+
 def test_reset_puts_the_music_at_the_start_of_a_page():
     alignment = Alignment(order())
     alignment.reset(202)

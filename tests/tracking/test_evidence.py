@@ -3,7 +3,8 @@ import pytest
 
 from sheetsync.score.layout import PageLayout, SystemLayout
 from sheetsync.tracking.alignment import ReadingOrder
-from sheetsync.tracking.evidence import EvidenceSettings, map_likelihood, printed_registers, register_likelihood
+from sheetsync.tracking.evidence import (EvidenceSettings, after_lead_ins, map_likelihood, printed_registers,
+                                         register_likelihood)
 
 LAYOUT = PageLayout((SystemLayout((0, 0, 40, 10), (), 1), SystemLayout((0, 20, 40, 30), (), 1)))
 ORDER = ReadingOrder([LAYOUT, LAYOUT], [1.0, 1.0], [(32, 48), (32, 48)])  # 41 columns a system, two pages
@@ -31,6 +32,16 @@ def test_a_single_voice_holds_its_notes_though_each_prints_little():
     printed = printed_registers(ORDER, [features, np.zeros_like(features)], held_below=1.0, held_share=0.3)
     assert np.all(printed[10:20, 1] == pytest.approx(0.3)) and printed[10:20, 3].sum() == 0
     assert np.all(printed[20:41, 3] == pytest.approx(0.25)) and printed[20:41, 2].sum() == 0
+
+
+def test_each_system_is_followed_from_its_first_printed_note():
+    printed = np.zeros((len(ORDER), 4), np.float32)
+    printed[3:12, 0] = 0.1  # a clef and key signature, printing a little
+    printed[12:41, 1:3] = 1.0  # the music, from column 12 of the first system
+    printed[41:46, 2] = 0.9  # the second system's music from its start
+    kept = after_lead_ins(ORDER, printed, share=0.3)
+    assert not kept[:12].any() and kept[12:82].all()
+    assert kept[82:].all()  # the second page prints nothing: all of it is kept
 
 
 def test_register_evidence_is_highest_where_the_page_prints_what_is_heard():
