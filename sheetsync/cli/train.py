@@ -38,6 +38,8 @@ does from the first stage, so that --reader-crops 4 suits it there too)
   sheetsync train --data data/corpus --out runs/hear1 --init runs/rows3/best --page-path notes --variant PH \
       --hearing-steps 3000 --freeze-pages --pitch-weight 1 --ce-weight 1 --batch 8 --length 16 --lr 1e-4 \
       --epoch-steps 200 --max-epochs 15
+  (then runs/rows4: 4000 reader steps at --lr 3e-4, --epoch-steps 250 --max-epochs 16, and runs/hear2: the
+  hearing again, as runs/hear1)
 """
 
 
