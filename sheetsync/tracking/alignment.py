@@ -14,7 +14,10 @@ every frame, the forward pass of a hidden Markov model:
   it; the speeds drift slowly into each other, so the follower learns the
   performer's tempo from the evidence alone;
 - lets a little of it jump: to the start of any system (a repeat, a restart,
-  a page turned back) and anywhere at all, so the follower recovers;
+  a page turned back) and anywhere at all, so the follower recovers; jumps
+  back are far likelier than jumps forward, since music repeats what it has
+  played and a later passage that prints the same notes must not capture
+  the belief before the music gets there;
 - weighs it by the frame's evidence (see sheetsync.tracking.evidence).
 
 The belief's peak is the position; the belief itself, summed over a band
@@ -42,6 +45,9 @@ class AlignmentSettings:
     # pages that print similar phrases (the example: 18% of its second half shown on the first page at 1e-4).
     restart: float = 1e-6
     anywhere: float = 1e-7
+    # A jump forward is this many times as likely as one back (to each landing). On 32 composed development
+    # pieces, 1 / 0.1 / 0.01 / 0.001 track 76.7 / 77.3 / 78.1 / 78.8% of onsets within 0.5 s.
+    forward_jumps: float = 1e-3
     start_columns: int = 15  # the first music of a system is within this many columns of its start...
     jump_columns: int = 40  # ...and a jump lands within this many
     lead_columns: int = 2  # the position shown is this far ahead of the likeliest: a note is heard only once
@@ -138,9 +144,9 @@ class Alignment:
         slower = np.concatenate([belief[:1], belief[:-1]])
         faster = np.concatenate([belief[1:], belief[-1:]])
         belief = (1 - 2 * drift) * belief + drift * (slower + faster)
-        share = belief.sum(axis=1, keepdims=True)  # a jump keeps its speed
-        belief = ((1 - settings.restart - settings.anywhere) * belief + settings.restart * share * self.landing
-                  + settings.anywhere * share / belief.shape[1])
+        uniform = np.full(belief.shape[1], 1 / belief.shape[1])
+        belief = (belief + _jumped(belief, self.landing, settings.restart, settings.forward_jumps)
+                  + _jumped(belief, uniform, settings.anywhere, settings.forward_jumps))
         weighed = belief * likelihood[None]
         total = weighed.sum()
         self.belief = weighed / total if total > 0 and np.isfinite(total) else belief / belief.sum()
@@ -169,6 +175,19 @@ class Alignment:
         for system in order.systems_on(page):
             picture[order.top[system.start]:order.bottom[system.start], order.column[system]] = band[system]
         return picture
+
+
+def _jumped(belief: np.ndarray, landing: np.ndarray, rate: float, forward: float) -> np.ndarray:
+    """(S, N) the change to `belief` (S speeds, N positions) when `rate` of each position's mass jumps (keeping
+    its speed) to the other positions, in proportion to `landing` (N,), those ahead of it weighed by `forward`.
+    Linear in N: the mass each position sends is spread by cumulative sums, not by an N x N matrix."""
+    landed = np.concatenate([[0.0], np.cumsum(landing)])
+    behind, ahead = landed[:-1], landed[-1] - landed[1:]  # landing weight behind and ahead of each position
+    reach = behind + forward * ahead
+    sent = rate * belief * (reach > 0)
+    spread = np.concatenate([np.zeros((len(belief), 1)), np.cumsum(sent / np.maximum(reach, 1e-300), axis=1)], 1)
+    from_ahead, from_behind = spread[:, -1:] - spread[:, 1:], spread[:, :-1]
+    return landing * (from_ahead + forward * from_behind) - sent
 
 
 def _carried(mass: np.ndarray, speed: float) -> np.ndarray:

@@ -83,6 +83,21 @@ def test_a_repeat_is_followed_back_only_because_the_belief_may_jump():
     assert stuck[-1] > 120
 
 
+def test_a_later_passage_that_prints_the_same_music_does_not_capture_the_belief():
+    def follow(settings):
+        alignment = Alignment(order(), settings)
+        size = len(alignment.order)
+        for frame in range(100):  # along the first system; from frame 40 the second system of the last page
+            evidence = peaked(size, 3 + 1.2 * frame)  # prints the same, and for 7 frames only it seems to fit
+            if frame >= 40:
+                later = peaked(size, 303 + 1.2 * (frame - 40))
+                evidence = later if frame < 47 else np.maximum(evidence, later)
+            shown = alignment.update(evidence)
+        return shown
+    assert abs(follow(AlignmentSettings()) - (3 + 1.2 * 99)) <= 3
+    assert follow(AlignmentSettings(forward_jumps=1.0)) > 303  # were jumps forward as likely as back
+
+
 def test_band_probability_stays_on_its_system_and_paints_the_system_rows():
     reading = order()
     alignment = Alignment(reading)
