@@ -51,33 +51,46 @@ def detect_layout(image: np.ndarray) -> PageLayout:
     return PageLayout(tuple(systems))
 
 
-def _staff_line_rows(ink: np.ndarray) -> list[float]:
-    """Centres of the rows holding staff lines: the longest horizontal runs of ink on the page."""
+def _staff_line_rows(ink: np.ndarray) -> list[tuple[float, int, int]]:
+    """(centre row, first column, last column) of each staff line candidate: the longest horizontal runs of
+    ink on the page."""
     # A thin line drawn between two pixel rows is light in both: pair each row with the next.
     paired = ink[:-1] | ink[1:]
-    runs = np.array([np.subtract(*_longest_run(row)[::-1]) + 1 if row.any() else 0 for row in paired])
-    if runs.max() == 0:
+    extents = np.array([_longest_run(row) if row.any() else (0, -1) for row in paired]).reshape(-1, 2)
+    runs = extents[:, 1] - extents[:, 0] + 1
+    if runs.max(initial=0) <= 0:
         return []
-    rows = np.flatnonzero(runs > 0.1 * ink.shape[1])  # short last systems too; beams are shorter
-    lines, start = [], rows[0] if len(rows) else 0
-    for previous, row in zip(rows, np.append(rows[1:], -10)):
-        if row != previous + 1:
-            lines.append((start + previous + 1) / 2)
-            start = row
+    rows = np.flatnonzero(runs > 0.05 * ink.shape[1])  # a last system of one short bar too
+    lines = []
+    for group in _consecutive(rows):
+        # a beam touching a staff line (or lying between two) joins their rows: the lines are the longest
+        for line in _consecutive(group[runs[group] >= 0.9 * runs[group].max()]):
+            longest = line[np.argmax(runs[line])]
+            lines.append(((line[0] + line[-1] + 1) / 2, int(extents[longest, 0]), int(extents[longest, 1])))
     return lines
 
 
+def _consecutive(rows: np.ndarray) -> list[np.ndarray]:
+    """Runs of consecutive numbers in a sorted array."""
+    return [group for group in np.split(rows, np.flatnonzero(np.diff(rows) != 1) + 1) if len(group)]
+
+
 def _staves(ink: np.ndarray) -> list[tuple[float, float, int, int]]:
-    """(top line y, bottom line y, left x, right x) of each five-line staff, top to bottom."""
-    lines = _staff_line_rows(ink)
+    """(top line y, bottom line y, left x, right x) of each five-line staff, top to bottom: five evenly spaced
+    lines that begin and end together, passing over the runs between them that do not (beams)."""
+    candidates = _staff_line_rows(ink)
+    reach = ink.shape[0] / 40  # the widest staff space looked for
+    ends = max(3, ink.shape[1] // 100)  # how far apart the ends of one staff's lines may be
     staves, i = [], 0
-    while i + 4 < len(lines):
-        gaps = np.diff(lines[i:i + 5])
-        if gaps.min() > 1 and gaps.max() <= 1.35 * gaps.min():
-            top, bottom = lines[i], lines[i + 4]
-            left, right = _longest_run(ink[int(round(lines[i + 2]))])
-            staves.append((top, bottom, left, right))
-            i += 5
+    while i < len(candidates):
+        y, left, right = candidates[i]
+        alike = [j for j in range(i, len(candidates)) if candidates[j][0] - y <= 4 * reach
+                 and abs(candidates[j][1] - left) <= ends and abs(candidates[j][2] - right) <= ends][:5]
+        lines = [candidates[j][0] for j in alike]
+        gaps = np.diff(lines)
+        if len(lines) == 5 and gaps.min() > 1 and gaps.max() <= min(1.35 * gaps.min(), reach):
+            staves.append((lines[0], lines[4], left, right))
+            i = alike[-1] + 1
         else:
             i += 1
     return staves

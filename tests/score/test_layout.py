@@ -52,3 +52,17 @@ def test_measures_and_progress_in_reading_order(built_dataset):
     end = score_map.locate(len(layouts) - 1, final.bbox[2] - 1, final.bbox[3])
     assert end.system == len(last_page.systems) and end.measure == 70 and end.progress == pytest.approx(1, abs=0.01)
     assert 70 < end.measure_position < 71
+
+
+def test_beams_beside_staff_lines_do_not_hide_or_fake_a_staff():
+    page = np.full((430, 800), 255, dtype=np.uint8)
+    staves = ((50, 770), (150, 770), (250, 770), (350, 90))  # (top, right end): the last system one short bar
+    for top, right in staves:
+        for line in range(5):
+            page[top + 6 * line, 30:right + 1] = 0
+    page[75:78, 300:420] = 0  # a beam touching the first staff's bottom line
+    page[170:173, 300:420] = 0  # a beam between the second staff's fourth and fifth lines
+    page[243:245, 300:420] = 0  # a beam one staff space above the third staff
+    page[259:261, 300:420] = 0  # and one between its second and third lines
+    systems = detect_layout(page).systems
+    assert [s.bbox for s in systems] == [(30.0, float(top), float(right), top + 24.0) for top, right in staves]
