@@ -33,6 +33,10 @@ class EvidenceSettings:
     # leave out of the reading order each system's columns before its first printed note (clef, key and time
     # signatures): the belief would have to cross them at the performer's pace after every system's last note
     skip_lead_ins: bool = True
+    # the evidence is at full sharpness once the heard registers' norm reaches heard_full, weaker below it (a rest,
+    # a note dying away: faint, noisy hearing). 114 validation pieces, 0 (off) / 0.7 / 1.0 / 1.3 / 1.6: 88.2 / 88.5 /
+    # 88.6 / 88.7 / 88.2% of onsets within 0.5 s, pixel F1 0.669 / 0.670 / 0.671 / 0.672 / 0.670
+    heard_full: float = 1.3
     map_floor: float = 0.1  # map evidence: likelihood (map_floor + map) ** map_power
     map_power: float = 0.5
 
@@ -67,9 +71,13 @@ def after_lead_ins(order: ReadingOrder, printed: np.ndarray, share: float) -> np
     return (np.arange(len(order)) >= begins) | (begins == len(order))
 
 
-def register_likelihood(heard: np.ndarray, printed: np.ndarray, sharpness: float) -> np.ndarray:
-    """(N,) likelihood of each position given the registers heard (registers,) and printed (N, registers)."""
+def register_likelihood(heard: np.ndarray, printed: np.ndarray, sharpness: float,
+                        heard_full: float = 0.0) -> np.ndarray:
+    """(N,) likelihood of each position given the registers heard (registers,) and printed (N, registers); with
+    heard_full, the sharpness scaled down where the heard registers' norm is below it."""
     similarity = _unit(printed) @ _unit(heard)
+    if heard_full:
+        sharpness = sharpness * min(1.0, float(np.linalg.norm(heard)) / heard_full)
     return np.exp(sharpness * (similarity - similarity.max()))
 
 

@@ -118,7 +118,8 @@ class Tracker:
         """Evidence in, the alignment's likeliest place out (the page with it); its belief as the map."""
         if self.printed is not None:
             heard = self.model.heard_registers(self.window).float().cpu().numpy()
-            likelihood = register_likelihood(heard, self.printed, self.settings.evidence.sharpness)
+            likelihood = register_likelihood(heard, self.printed, self.settings.evidence.sharpness,
+                                             self.settings.evidence.heard_full)
         else:
             z = self._listen()
             maps = {page: self._map(page, z) for page in self._candidates()}

@@ -53,6 +53,16 @@ def test_register_evidence_is_highest_where_the_page_prints_what_is_heard():
     assert sharper[0] < likelihood[0]
 
 
+def test_faintly_heard_registers_weigh_less_than_clearly_heard_ones():
+    printed = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+    clear = register_likelihood(np.array([0.9, 0.1, 0.0]), printed, sharpness=2.0, heard_full=1.0)
+    faint = register_likelihood(np.array([0.09, 0.01, 0.0]), printed, sharpness=2.0, heard_full=1.0)
+    assert clear.argmax() == faint.argmax() == 0
+    assert clear[1] < faint[1] < 1.0  # the same direction, heard faintly: nearly no evidence either way
+    unscaled = register_likelihood(np.array([0.09, 0.01, 0.0]), printed, sharpness=2.0)
+    assert unscaled[1] < faint[1]
+
+
 def test_map_evidence_reads_each_systems_columns_and_leaves_unread_pages_at_the_floor():
     settings = EvidenceSettings(map_floor=0.1, map_power=0.5)
     probabilities = np.zeros((32, 48), np.float32)
