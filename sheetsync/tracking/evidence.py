@@ -5,7 +5,8 @@ Two kinds, by what the model offers:
 - registers (a model that reads notes and hears registers: page path "notes",
   audio variant "PH"): the note reader says which registers each column of a
   page prints, the hearing which sound now; a position's evidence is the
-  cosine of the two. A printed note sounds on until the next one, so a column
+  cosine of the two, weighed less when the registers are heard faintly (a
+  rest, a note dying away: `heard_full`). A printed note sounds on until the next one, so a column
   printing little takes the registers of the last note before it. "Little"
   is relative to the system's strongest column: one voice prints a fraction
   of what four do (a lone notehead sums to about 0.3, a chord to 2 or more);
