@@ -16,8 +16,9 @@ reader splits the page path in two:
   registers printed in its system's column at the pixel ("here": a column
   lights from two pixels left of it to six right, as the band follows the
   music towards the next note), and in three stretches further left (what
-  was printed one, two and three notes earlier), plus the system mask. A column's registers are summed over
-  the pixel's run of system rows, so a band spans its system as the targets do.
+  was printed one, two and three notes earlier), plus the system mask. A
+  column's registers are summed over the pixel's run of system rows and the
+  ledger lines just beyond it, so a band spans its system as the targets do.
 
 The audio query then says which registers sound now and which sounded just
 before, and the map is high where the page prints that sequence. Everything
@@ -45,6 +46,12 @@ DILATIONS = (2, 4, 8, 1)
 # query needed several hundred steps merely to say "inside a system" (CE stuck near a uniform map's).
 READER_GAIN = 64.0
 EVIDENCE = 3.0  # summed notehead-register probability that counts as about 1 - 1/e printed
+# A system's box spans its staff lines, but notes on ledger lines lie beyond them: noteheads up to LEDGER_REACH
+# pixels (of a REFERENCE_HEIGHT page) above or below a system count for its columns, a pixel within reach of
+# two systems for the nearer. On 114 validation pieces, reach 0 / 4 / 6 / 9 tracked 88.7 / 93.3 / 93.4 / 93.4% of
+# onsets within 0.5 s (pixel F1 0.672 / 0.694 / 0.697 / 0.696): at 0 a tune's notes below or above its staff
+# printed nothing, and a system whose first bar lay there seemed to begin after it.
+LEDGER_REACH = 6
 
 
 class NoteReader(nn.Module):
@@ -81,22 +88,29 @@ def column_features(outputs: torch.Tensor, page_height: int) -> torch.Tensor:
     """(N, FEATURES, H, W) page features from the reader's (N, OUTPUTS, H, W) logits (see the module doc)."""
     registers = torch.sigmoid(outputs[:, :PITCH_BINS]) * torch.sigmoid(outputs[:, HEAD:HEAD + 1])
     inside = outputs[:, SYSTEM:SYSTEM + 1].detach() > 0
-    printed = 1 - torch.exp(-_run_sums(registers, inside) / EVIDENCE)
     scale = page_height / REFERENCE_HEIGHT
+    printed = 1 - torch.exp(-_run_sums(registers, inside, round(LEDGER_REACH * scale)) / EVIDENCE)
     groups = [_window_max(printed, round(low * scale), round(high * scale)) * inside for low, high in WINDOWS]
     return torch.cat(groups + [inside.to(printed.dtype)], dim=1)
 
 
-def _run_sums(values: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
-    """values (N, C, H, W) summed down each column over each vertical run of `inside` (N, 1, H, W) pixels, the
-    sum given to every pixel of the run (0 outside)."""
+def _run_sums(values: torch.Tensor, inside: torch.Tensor, reach: int = 0) -> torch.Tensor:
+    """values (N, C, H, W) summed down each column over each vertical run of `inside` (N, 1, H, W) pixels and
+    the `reach` pixels above and below it (a pixel within reach of two runs counts for the nearer), the sum
+    given to every pixel of the run (0 outside)."""
     above = F.pad(inside[:, :, :-1], (0, 0, 1, 0))
     run = torch.cumsum((inside & ~above).long(), dim=2) * inside  # 1, 2, ... down each column; 0 outside
+    reached = run.clone()
+    for distance in range(1, reach + 1):  # nearer runs claim a pixel first
+        for neighbour in (F.pad(run[:, :, :-distance], (0, 0, distance, 0)),  # the run `distance` rows above
+                          F.pad(run[:, :, distance:], (0, 0, 0, distance))):  # and below
+            reached = torch.where(reached == 0, neighbour, reached)
     batch, channels, height, width = values.shape
     runs = int(run.max()) + 1
-    index = (run * width + torch.arange(width, device=values.device)).flatten(2)  # (N, 1, H*W)
-    index = index.expand(batch, channels, -1)
-    sums = values.new_zeros(batch, channels, runs * width).scatter_add(2, index, values.flatten(2))
+    columns = torch.arange(width, device=values.device)
+    into = (reached * width + columns).flatten(2).expand(batch, channels, -1)  # (N, C, H*W) where each pixel adds
+    sums = values.new_zeros(batch, channels, runs * width).scatter_add(2, into, values.flatten(2))
+    index = (run * width + columns).flatten(2).expand(batch, channels, -1)
     return (sums.gather(2, index).view_as(values)) * inside
 
 

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from sheetsync.model.config import NOTES, TINY
-from sheetsync.model.reader import FEATURES, HEAD, OUTPUTS, PITCH_BINS, SYSTEM, WINDOWS, column_features
+from sheetsync.model.reader import (FEATURES, HEAD, LEDGER_REACH, OUTPUTS, PITCH_BINS, SYSTEM, WINDOWS,
+                                   column_features)
 
 HERE, JUST_BEFORE = 0, 1  # feature groups, in WINDOWS' order
 
@@ -33,6 +34,18 @@ def test_a_notehead_lights_its_register_over_its_whole_system_and_nothing_else()
     assert not (here[7, 25:] > 0.01).any() and not (here[7, :10] > 0.01).any()  # beyond its system
     assert not (here[torch.arange(PITCH_BINS) != 7][:, :30] > 0.01).any()  # other registers, first system
     assert (here[3, 40:55, 20] > 0.5).all() and not (here[3, :40] > 0.01).any()
+
+
+def test_a_notehead_on_ledger_lines_counts_for_the_nearer_system_within_reach():
+    assert LEDGER_REACH == 6  # the rows below are placed for it
+    # systems over rows 10-24 and 40-54; noteheads over rows y-1..y+1: 3-5 rows below the first system, 3-5
+    # above the second, and 7-9 rows from either
+    heads = ((30, 28, 5), (60, 36, 9), (90, 32, 11))
+    here = group(column_features(reader_logits(heads=heads), 400), HERE)
+    first, second = slice(10, 25), slice(40, 55)
+    assert (here[5, first, 30] > 0.5).all() and not (here[5, second] > 0.01).any()
+    assert (here[9, second, 60] > 0.5).all() and not (here[9, first] > 0.01).any()
+    assert not (here[11] > 0.01).any()
 
 
 def test_what_was_printed_just_before_is_a_group_of_its_own():
