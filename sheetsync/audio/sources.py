@@ -31,8 +31,7 @@ class FileSource:
         self.output = self._open_output(output_device) if play else None
 
     def _open_output(self, device):
-        import sounddevice
-
+        sounddevice = _sounddevice()
         try:
             return sounddevice.OutputStream(samplerate=SAMPLE_RATE, channels=1, dtype="float32", device=device,
                                             callback=self._play)
@@ -73,8 +72,7 @@ class LiveSource:
     """
 
     def __init__(self, device=None, max_seconds: float = 1.0, block: int = BLOCK):
-        import sounddevice
-
+        sounddevice = _sounddevice()
         self.queue: queue.Queue = queue.Queue(maxsize=max(1, int(max_seconds * SAMPLE_RATE / block)))
         self.dropped = 0
         try:
@@ -105,6 +103,14 @@ class LiveSource:
 
 
 def list_devices() -> str:
-    import sounddevice
+    return str(_sounddevice().query_devices())
 
-    return str(sounddevice.query_devices())
+
+def _sounddevice():
+    """The sounddevice module; a clear error where the PortAudio library it loads is not installed."""
+    try:
+        import sounddevice
+    except OSError as error:
+        raise SheetsyncError(f"sound devices need the PortAudio library (Debian: apt install libportaudio2): "
+                             f"{error}") from error
+    return sounddevice
