@@ -9,14 +9,19 @@ from tests.data.scores import piano_musicxml
 
 @pytest.fixture(scope="session")
 def built_dataset(tmp_path_factory):
-    """A real dataset built by `sheetsync data build` from two tiny scores (read-only: copy to change)."""
+    """A real dataset built by `sheetsync data build` from two tiny scores (read-only: copy to change), voiced
+    by the soundfont pretty_midi ships alone, so that it sounds the same whether or not Debian's are installed."""
+    from sheetsync.data import synth
+
     scores = tmp_path_factory.mktemp("scores")
     (scores / "short.musicxml").write_text(piano_musicxml(4))
     (scores / "long.musicxml").write_text(piano_musicxml(70, tempo=160))
     (scores / "third.musicxml").write_text(piano_musicxml(3, tie=False))
     out = tmp_path_factory.mktemp("built") / "set"
-    assert main(["data", "build", str(scores), "--out", str(out), "--tempo-variants", "2", "--workers", "1",
-                 "--pdf", "--seed", "3"]) == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(synth, "SOUNDFONT_DIRS", ())
+        assert main(["data", "build", str(scores), "--out", str(out), "--tempo-variants", "2", "--workers", "1",
+                     "--pdf", "--seed", "3"]) == 0
     return out
 
 

@@ -28,15 +28,17 @@ def losses(run, term="loss"):
         return [float(row[term]) for row in csv.DictReader(stream) if row[term]]  # steps that logged it
 
 
-@pytest.mark.parametrize("conditioning, extra, terms", [
-    ("film", [], []),
-    ("match", [], []),
-    ("match", ["--pitch-weight", "1", "--ce-weight", "0.5", "--match-dim", "30"],
+# Rates at which each learns fast: at 1e-2 the plain match model's Dice fell to 0.42 by step 15, then collapsed to
+# an empty map (0.996) for good; at 3e-3 FiLM had only reached 0.97 after 50 steps.
+@pytest.mark.parametrize("conditioning, lr, extra, terms", [
+    ("film", "1e-2", [], []),
+    ("match", "3e-3", [], []),
+    ("match", "1e-2", ["--pitch-weight", "1", "--ce-weight", "0.5", "--match-dim", "30"],
      ["dice", "cross_entropy", "pitch_page", "pitch_audio"]),
 ])
-def test_loss_falls_on_a_tiny_set(built_dataset, tmp_path, conditioning, extra, terms):
+def test_loss_falls_on_a_tiny_set(built_dataset, tmp_path, conditioning, lr, extra, terms):
     run = tmp_path / "run"
-    assert main(train_args(built_dataset, run, "--limit", "1", "--repeat-batch", "--lr", "1e-2",
+    assert main(train_args(built_dataset, run, "--limit", "1", "--repeat-batch", "--lr", lr,
                            "--epoch-steps", "50", "--max-epochs", "1", "--conditioning", conditioning, *extra)) == 0
     values = losses(run)
     assert len(values) == 50
