@@ -6,10 +6,11 @@ Two kinds, by what the model offers:
   audio variant "PH"): the note reader says which registers each column of a
   page prints, the hearing which sound now; a position's evidence is the
   cosine of the two, weighed less when the registers are heard faintly (a
-  rest, a note dying away: `heard_full`). A printed note sounds on until the next one, so a column
-  printing little takes the registers of the last note before it. "Little"
-  is relative to the system's strongest column: one voice prints a fraction
-  of what four do (a lone notehead sums to about 0.3, a chord to 2 or more);
+  rest, a note dying away: `heard_full`). A printed note sounds on until
+  the next one, so a column printing little takes the registers of the last
+  note before it. "Little" is relative to the system's strongest column: one
+  voice prints a fraction of what four do (a lone notehead sums to about
+  0.3, a chord to 2 or more);
 - maps (any model): the network's own probability map of a page, its
   largest value down each column of each system. Pages not read this frame
   say only `map_floor`.
