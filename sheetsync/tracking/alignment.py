@@ -118,10 +118,20 @@ class ReadingOrder:
 
 
 class Alignment:
-    """The belief over a ReadingOrder, moved on and weighed frame by frame."""
+    """The belief over a ReadingOrder, moved on and weighed frame by frame.
 
-    def __init__(self, order: ReadingOrder, settings: AlignmentSettings = AlignmentSettings()):
+    last_notes: (N,) by position, its system's last note (a position): the position shown goes no further, for
+    the last note of a system is held where it is printed, not across the space after it (default: the system's
+    last position).
+    """
+
+    def __init__(self, order: ReadingOrder, settings: AlignmentSettings = AlignmentSettings(),
+                 last_notes: np.ndarray | None = None):
         self.order, self.settings = order, settings
+        everywhere = np.arange(len(order))
+        self.display = order.ahead(everywhere, settings.lead_columns)  # by position, the position shown for it
+        if last_notes is not None:
+            self.display = np.minimum(self.display, last_notes)
         self.speeds = np.geomspace(settings.slowest, settings.fastest, settings.speeds)
         jumps = order.system_starts(settings.jump_columns)
         self.landing = jumps / jumps.sum() if jumps.sum() else np.full(len(order), 1 / max(len(order), 1))
@@ -141,7 +151,7 @@ class Alignment:
 
     def update(self, likelihood: np.ndarray) -> int:
         """Move on one frame, weigh by `likelihood` (N,) (any scale); the position now: the likeliest, moved
-        on by `lead_columns`."""
+        on by `lead_columns` (at most to its system's last note)."""
         settings = self.settings
         belief = np.stack([_carried(row, speed) for row, speed in zip(self.belief, self.speeds)])
         drift = settings.speed_change
@@ -154,13 +164,12 @@ class Alignment:
         weighed = belief * likelihood[None]
         total = weighed.sum()
         self.belief = weighed / total if total > 0 and np.isfinite(total) else belief / belief.sum()
-        return int(self.order.ahead(int(self.positions.argmax()), settings.lead_columns))
+        return int(self.display[int(self.positions.argmax())])
 
     def shown(self) -> np.ndarray:
-        """(N,) how likely each position is the one shown: the music's, moved on by `lead_columns`."""
+        """(N,) how likely each position is the one shown: the music's, moved on by `lead_columns` (at most to its system's last note)."""
         positions = self.positions
-        moved = self.order.ahead(np.arange(len(positions)), self.settings.lead_columns)
-        return np.bincount(moved, weights=positions, minlength=len(positions))
+        return np.bincount(self.display, weights=positions, minlength=len(positions))
 
     def band(self, columns: int) -> np.ndarray:
         """(N,) probability that the position shown is within columns // 2 of each position (on its system)."""

@@ -27,8 +27,8 @@ from sheetsync.score.images import model_scale, to_model_page
 from sheetsync.score.layout import detect_layout
 from sheetsync.score.load import Score
 from sheetsync.tracking.alignment import Alignment, AlignmentSettings, ReadingOrder
-from sheetsync.tracking.evidence import (EvidenceSettings, after_lead_ins, map_likelihood, printed_registers,
-                                         register_likelihood)
+from sheetsync.tracking.evidence import (EvidenceSettings, after_lead_ins, column_registers, held_on, last_notes,
+                                         map_likelihood, register_likelihood)
 from sheetsync.tracking.position import MapReading, ScoreMap, read_map
 from sheetsync.tracking.tempo import TempoEstimator
 
@@ -58,15 +58,19 @@ class Tracker:
                                   [(cache.height, cache.width) for cache in self.caches])
         aligned = settings.alignment.enabled and len(self.order)  # (a score without systems has nothing to align to)
         self.printed = None  # what each position prints, where the model matches registers itself
+        last = None  # by position, its system's last note, where the model reads notes
         if aligned and model.reads_registers:
             evidence = settings.evidence
-            self.printed = printed_registers(self.order, [model.printed_registers(cache).float().cpu().numpy()
-                                                          for cache in self.caches],
-                                             evidence.held_below, evidence.held_share)
+            columns = column_registers(self.order, [model.printed_registers(cache).float().cpu().numpy()
+                                                    for cache in self.caches])
+            self.printed = held_on(self.order, columns, evidence.held_below, evidence.held_share)
             if evidence.skip_lead_ins:
                 kept = after_lead_ins(self.order, self.printed, evidence.held_share)
-                self.order, self.printed = self.order.subset(kept), self.printed[kept]
-        self.alignment = Alignment(self.order, settings.alignment) if aligned else None
+                self.order, self.printed, columns = self.order.subset(kept), self.printed[kept], columns[kept]
+            if evidence.hold_last_notes:
+                last = self.order.ahead(last_notes(self.order, columns, evidence.note_rise),
+                                        settings.alignment.lead_columns)
+        self.alignment = Alignment(self.order, settings.alignment, last) if aligned else None
         self.band_columns = round(band_width(height))
         self.context = model.config.frames_in
         self.reset()

@@ -117,3 +117,16 @@ def test_the_band_is_centred_where_the_position_is_shown():
     alignment.belief[3, 50] = 1.0
     band = alignment.band(10)
     assert band[47:58] == pytest.approx(np.ones(11)) and band[46] == 0 and band[58] == 0
+
+
+def test_the_position_shown_goes_no_further_than_its_system_s_last_note():
+    reading = order()
+    last_notes = np.where(reading.system == 0, 90, reading.system_last)  # the first system's last note: 90
+    alignment = Alignment(reading, AlignmentSettings(lead_columns=2), last_notes)
+    alignment.belief[:] = 0
+    alignment.belief[0, 97] = 1.0  # past the last note, in the space before the barline
+    assert alignment.shown()[90] == 1.0
+    assert alignment.update(np.ones(len(reading))) == 90
+    alignment.belief[:] = 0
+    alignment.belief[0, 60] = 1.0  # before it, shown lead_columns on as ever
+    assert alignment.update(np.ones(len(reading))) == 62

@@ -3,8 +3,8 @@ import pytest
 
 from sheetsync.score.layout import PageLayout, SystemLayout
 from sheetsync.tracking.alignment import ReadingOrder
-from sheetsync.tracking.evidence import (EvidenceSettings, after_lead_ins, map_likelihood, printed_registers,
-                                         register_likelihood)
+from sheetsync.tracking.evidence import (EvidenceSettings, after_lead_ins, last_notes, map_likelihood,
+                                         printed_registers, register_likelihood)
 
 LAYOUT = PageLayout((SystemLayout((0, 0, 40, 10), (), 1), SystemLayout((0, 20, 40, 30), (), 1)))
 ORDER = ReadingOrder([LAYOUT, LAYOUT], [1.0, 1.0], [(32, 48), (32, 48)])  # 41 columns a system, two pages
@@ -42,6 +42,18 @@ def test_each_system_is_followed_from_its_first_printed_note():
     kept = after_lead_ins(ORDER, printed, share=0.3)
     assert not kept[:12].any() and kept[12:82].all()
     assert kept[82:].all()  # the second page prints nothing: all of it is kept
+
+
+def test_a_system_s_last_note_is_where_a_register_last_comes_into_the_reader_s_window():
+    columns = np.zeros((len(ORDER), 4), np.float32)
+    columns[10:20, 1] = 0.3  # notes come in at columns 10 and 20 of the first system, then it prints on...
+    columns[20:36, 1:3] = 0.5
+    columns[36:41, 1:3] = 0.45  # ...fading a little, with no new note
+    columns[45:60, 0] = 0.6  # the second system's one note, then a repeated note: no rise, not a new note
+    columns[60:82, 0] = 0.62
+    last = last_notes(ORDER, columns, rise=0.15)
+    assert np.all(last[:41] == 20) and np.all(last[41:82] == 45)
+    assert np.all(last[82:123] == 82)  # a system that prints nothing: its first position
 
 
 def test_register_evidence_is_highest_where_the_page_prints_what_is_heard():
