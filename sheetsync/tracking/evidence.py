@@ -69,9 +69,7 @@ def held_on(order: ReadingOrder, columns: np.ndarray, held_below: float, held_sh
     less than held_share of its system's strongest column, or than held_below."""
     printed = columns.copy()
     sums = printed.sum(axis=1)
-    strongest = np.zeros(len(order))
-    np.maximum.at(strongest, order.system_first, sums)
-    enough = np.minimum(held_below, held_share * strongest[order.system_first])
+    enough = np.minimum(held_below, held_share * _strongest(order, sums))
     for index in range(1, len(printed)):
         if sums[index] < enough[index] and order.system[index] == order.system[index - 1]:
             printed[index] = printed[index - 1]
@@ -82,9 +80,8 @@ def after_lead_ins(order: ReadingOrder, printed: np.ndarray, share: float) -> np
     """(N,) bool: the positions from each system's first that prints (registers summing to `share` of its
     system's strongest) on; all of a system that prints nothing."""
     sums = printed.sum(axis=1)
-    strongest = np.zeros(len(order))
-    np.maximum.at(strongest, order.system_first, sums)
-    prints = (sums >= share * strongest[order.system_first]) & (strongest[order.system_first] > 0)
+    strongest = _strongest(order, sums)
+    prints = (sums >= share * strongest) & (strongest > 0)
     first = np.full(len(order), len(order))
     np.minimum.at(first, order.system_first, np.where(prints, np.arange(len(order)), len(order)))
     begins = first[order.system_first]
@@ -121,6 +118,13 @@ def map_likelihood(order: ReadingOrder, maps: dict[int, np.ndarray], settings: E
             rows = probabilities[order.top[system.start]:order.bottom[system.start]]
             values[system] = rows.max(axis=0)[order.column[system]]
     return (settings.map_floor + values) ** settings.map_power
+
+
+def _strongest(order: ReadingOrder, sums: np.ndarray) -> np.ndarray:
+    """(N,) by position, the largest of `sums` (N,) over its system."""
+    strongest = np.zeros(len(order))
+    np.maximum.at(strongest, order.system_first, sums)
+    return strongest[order.system_first]
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
