@@ -120,18 +120,16 @@ class ReadingOrder:
 class Alignment:
     """The belief over a ReadingOrder, moved on and weighed frame by frame.
 
-    last_notes: (N,) by position, its system's last note (a position): the position shown goes no further, for
-    the last note of a system is held where it is printed, not across the space after it (default: the system's
-    last position).
+    last_notes: (N,) by position, its system's last note (a position): the position shown goes no further than
+    that note's (it too `lead_columns` on), for the last note of a system is held where it is printed, not
+    across the space after it (default: the system's last position).
     """
 
     def __init__(self, order: ReadingOrder, settings: AlignmentSettings = AlignmentSettings(),
                  last_notes: np.ndarray | None = None):
         self.order, self.settings = order, settings
-        everywhere = np.arange(len(order))
-        self.display = order.ahead(everywhere, settings.lead_columns)  # by position, the position shown for it
-        if last_notes is not None:
-            self.display = np.minimum(self.display, last_notes)
+        shown_at = np.arange(len(order)) if last_notes is None else np.minimum(np.arange(len(order)), last_notes)
+        self.display = order.ahead(shown_at, settings.lead_columns)  # by position, the position shown for it
         self.speeds = np.geomspace(settings.slowest, settings.fastest, settings.speeds)
         jumps = order.system_starts(settings.jump_columns)
         self.landing = jumps / jumps.sum() if jumps.sum() else np.full(len(order), 1 / max(len(order), 1))
@@ -151,7 +149,7 @@ class Alignment:
 
     def update(self, likelihood: np.ndarray) -> int:
         """Move on one frame, weigh by `likelihood` (N,) (any scale); the position now: the likeliest, moved
-        on by `lead_columns` (at most to its system's last note)."""
+        on by `lead_columns` (at most to its system's last note's)."""
         settings = self.settings
         belief = np.stack([_carried(row, speed) for row, speed in zip(self.belief, self.speeds)])
         drift = settings.speed_change
@@ -167,7 +165,8 @@ class Alignment:
         return int(self.display[int(self.positions.argmax())])
 
     def shown(self) -> np.ndarray:
-        """(N,) how likely each position is the one shown: the music's, moved on by `lead_columns` (at most to its system's last note)."""
+        """(N,) how likely each position is the one shown: the music's, moved on by `lead_columns` (at most to its
+        system's last note's)."""
         positions = self.positions
         return np.bincount(self.display, weights=positions, minlength=len(positions))
 

@@ -48,12 +48,6 @@ class EvidenceSettings:
     map_power: float = 0.5
 
 
-def printed_registers(order: ReadingOrder, pages: list[np.ndarray], held_below: float,
-                      held_share: float) -> np.ndarray:
-    """(N, registers) what each position prints, from each page's (registers, H, W) reader features."""
-    return held_on(order, column_registers(order, pages), held_below, held_share)
-
-
 def column_registers(order: ReadingOrder, pages: list[np.ndarray]) -> np.ndarray:
     """(N, registers) the registers each position's own column prints (its system's rows), none held on."""
     columns = np.zeros((len(order), pages[0].shape[0] if pages else 0), dtype=np.float32)
@@ -88,7 +82,7 @@ def after_lead_ins(order: ReadingOrder, printed: np.ndarray, share: float) -> np
     return (np.arange(len(order)) >= begins) | (begins == len(order))
 
 
-def last_notes(order: ReadingOrder, columns: np.ndarray, rise: float = 0.15) -> np.ndarray:
+def last_notes(order: ReadingOrder, columns: np.ndarray, rise: float) -> np.ndarray:
     """(N,) by position, its system's last note: the last position where some register printed "here" rises by
     `rise` over the position before (a notehead comes into the reader's window); the system's first if none."""
     index = np.arange(len(order))

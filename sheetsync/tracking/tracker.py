@@ -68,8 +68,7 @@ class Tracker:
                 kept = after_lead_ins(self.order, self.printed, evidence.held_share)
                 self.order, self.printed, columns = self.order.subset(kept), self.printed[kept], columns[kept]
             if evidence.hold_last_notes:
-                last = self.order.ahead(last_notes(self.order, columns, evidence.note_rise),
-                                        settings.alignment.lead_columns)
+                last = last_notes(self.order, columns, evidence.note_rise)
         self.alignment = Alignment(self.order, settings.alignment, last) if aligned else None
         self.band_columns = round(band_width(height))
         self.context = model.config.frames_in

@@ -121,7 +121,7 @@ def test_the_band_is_centred_where_the_position_is_shown():
 
 def test_the_position_shown_goes_no_further_than_its_system_s_last_note():
     reading = order()
-    last_notes = np.where(reading.system == 0, 90, reading.system_last)  # the first system's last note: 90
+    last_notes = np.where(reading.system == 0, 88, reading.system_last)  # the first system's: 88, shown at 90
     alignment = Alignment(reading, AlignmentSettings(lead_columns=2), last_notes)
     alignment.belief[:] = 0
     alignment.belief[0, 97] = 1.0  # past the last note, in the space before the barline

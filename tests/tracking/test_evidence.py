@@ -3,8 +3,8 @@ import pytest
 
 from sheetsync.score.layout import PageLayout, SystemLayout
 from sheetsync.tracking.alignment import ReadingOrder
-from sheetsync.tracking.evidence import (EvidenceSettings, after_lead_ins, last_notes, map_likelihood,
-                                         printed_registers, register_likelihood)
+from sheetsync.tracking.evidence import (EvidenceSettings, after_lead_ins, column_registers, held_on, last_notes,
+                                         map_likelihood, register_likelihood)
 
 LAYOUT = PageLayout((SystemLayout((0, 0, 40, 10), (), 1), SystemLayout((0, 20, 40, 30), (), 1)))
 ORDER = ReadingOrder([LAYOUT, LAYOUT], [1.0, 1.0], [(32, 48), (32, 48)])  # 41 columns a system, two pages
@@ -15,7 +15,8 @@ def test_a_printed_note_sounds_on_until_the_next_one_within_its_system():
     features[1, 4, 10] = 0.9  # a note in register 1 at column 10 of the first system...
     features[3, 6, 20] = 1.0  # ...then one in register 3 at column 20
     features[2, 25, 5] = 1.0  # the second system: register 2 from column 5
-    printed = printed_registers(ORDER, [features, np.zeros_like(features)], held_below=0.5, held_share=0.3)
+    printed = held_on(ORDER, column_registers(ORDER, [features, np.zeros_like(features)]), held_below=0.5,
+                      held_share=0.3)
     assert printed.shape == (len(ORDER), 4)
     assert printed[:10].sum() == 0
     assert np.all(printed[10:20, 1] == pytest.approx(0.9)) and printed[10:20, 3].sum() == 0
@@ -29,7 +30,8 @@ def test_a_single_voice_holds_its_notes_though_each_prints_little():
     features[1, 4, 10] = 0.3  # a lone notehead prints about 0.3, far below a chord's sum
     features[3, 6, 20] = 0.25
     features[2, 5, 30] = 0.02  # a smudge, under a share of the system's strongest column
-    printed = printed_registers(ORDER, [features, np.zeros_like(features)], held_below=1.0, held_share=0.3)
+    printed = held_on(ORDER, column_registers(ORDER, [features, np.zeros_like(features)]), held_below=1.0,
+                      held_share=0.3)
     assert np.all(printed[10:20, 1] == pytest.approx(0.3)) and printed[10:20, 3].sum() == 0
     assert np.all(printed[20:41, 3] == pytest.approx(0.25)) and printed[20:41, 2].sum() == 0
 
