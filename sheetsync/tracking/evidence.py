@@ -94,14 +94,21 @@ def last_notes(order: ReadingOrder, columns: np.ndarray, rise: float) -> np.ndar
     return last[order.system_first]
 
 
-def register_likelihood(heard: np.ndarray, printed: np.ndarray, sharpness: float,
-                        heard_full: float = 0.0) -> np.ndarray:
-    """(N,) likelihood of each position given the registers heard (registers,) and printed (N, registers); with
-    heard_full, the sharpness scaled down where the heard registers' norm is below it."""
-    similarity = _unit(printed) @ _unit(heard)
-    if heard_full:
-        sharpness = sharpness * min(1.0, float(np.linalg.norm(heard)) / heard_full)
-    return np.exp(sharpness * (similarity - similarity.max()))
+class RegisterEvidence:
+    """Likelihood of each position given the registers heard, from what each position prints (N, registers); with
+    heard_full, the sharpness scaled down where the heard registers' norm is below it. The printed registers'
+    directions are found once, not every frame."""
+
+    def __init__(self, printed: np.ndarray, sharpness: float, heard_full: float = 0.0):
+        self.directions, self.sharpness, self.heard_full = _unit(printed), sharpness, heard_full
+
+    def __call__(self, heard: np.ndarray) -> np.ndarray:
+        """(N,) likelihood, 1 at the best match, from the registers heard (registers,)."""
+        similarity = self.directions @ _unit(heard)
+        sharpness = self.sharpness
+        if self.heard_full:
+            sharpness = sharpness * min(1.0, float(np.linalg.norm(heard)) / self.heard_full)
+        return np.exp(sharpness * (similarity - similarity.max()))
 
 
 def map_likelihood(order: ReadingOrder, maps: dict[int, np.ndarray], settings: EvidenceSettings) -> np.ndarray:

@@ -27,8 +27,8 @@ from sheetsync.score.images import model_scale, to_model_page
 from sheetsync.score.layout import detect_layout
 from sheetsync.score.load import Score
 from sheetsync.tracking.alignment import Alignment, AlignmentSettings, ReadingOrder
-from sheetsync.tracking.evidence import (EvidenceSettings, after_lead_ins, column_registers, held_on, last_notes,
-                                         map_likelihood, register_likelihood)
+from sheetsync.tracking.evidence import (EvidenceSettings, RegisterEvidence, after_lead_ins, column_registers, held_on,
+                                         last_notes, map_likelihood)
 from sheetsync.tracking.position import MapReading, ScoreMap, read_map
 from sheetsync.tracking.tempo import TempoEstimator
 
@@ -57,18 +57,19 @@ class Tracker:
         self.order = ReadingOrder(list(self.score_map.layouts), self.scales,
                                   [(cache.height, cache.width) for cache in self.caches])
         aligned = settings.alignment.enabled and len(self.order)  # (a score without systems has nothing to align to)
-        self.printed = None  # what each position prints, where the model matches registers itself
+        self.registers = None  # where the model matches registers itself: each position's evidence from them
         last = None  # by position, its system's last note, where the model reads notes
         if aligned and model.reads_registers:
             evidence = settings.evidence
             columns = column_registers(self.order, [model.printed_registers(cache).float().cpu().numpy()
                                                     for cache in self.caches])
-            self.printed = held_on(self.order, columns, evidence.held_below, evidence.held_share)
+            printed = held_on(self.order, columns, evidence.held_below, evidence.held_share)
             if evidence.skip_lead_ins:
-                kept = after_lead_ins(self.order, self.printed, evidence.held_share)
-                self.order, self.printed, columns = self.order.subset(kept), self.printed[kept], columns[kept]
+                kept = after_lead_ins(self.order, printed, evidence.held_share)
+                self.order, printed, columns = self.order.subset(kept), printed[kept], columns[kept]
             if evidence.hold_last_notes:
                 last = last_notes(self.order, columns, evidence.note_rise)
+            self.registers = RegisterEvidence(printed, evidence.sharpness, evidence.heard_full)
         self.alignment = Alignment(self.order, settings.alignment, last) if aligned else None
         self.band_columns = round(band_width(height))
         self.context = model.config.frames_in
@@ -119,10 +120,8 @@ class Tracker:
 
     def _align(self) -> tuple[MapReading, dict[int, np.ndarray]]:
         """Evidence in, the alignment's likeliest place out (the page with it); its belief as the map."""
-        if self.printed is not None:
-            heard = self.model.heard_registers(self.window).float().cpu().numpy()
-            likelihood = register_likelihood(heard, self.printed, self.settings.evidence.sharpness,
-                                             self.settings.evidence.heard_full)
+        if self.registers is not None:
+            likelihood = self.registers(self.model.heard_registers(self.window).float().cpu().numpy())
         else:
             z = self._listen()
             maps = {page: self._map(page, z) for page in self._candidates()}

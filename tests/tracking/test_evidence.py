@@ -3,8 +3,8 @@ import pytest
 
 from sheetsync.score.layout import PageLayout, SystemLayout
 from sheetsync.tracking.alignment import ReadingOrder
-from sheetsync.tracking.evidence import (EvidenceSettings, after_lead_ins, column_registers, held_on, last_notes,
-                                         map_likelihood, register_likelihood)
+from sheetsync.tracking.evidence import (EvidenceSettings, RegisterEvidence, after_lead_ins, column_registers, held_on,
+                                         last_notes, map_likelihood)
 
 LAYOUT = PageLayout((SystemLayout((0, 0, 40, 10), (), 1), SystemLayout((0, 20, 40, 30), (), 1)))
 ORDER = ReadingOrder([LAYOUT, LAYOUT], [1.0, 1.0], [(32, 48), (32, 48)])  # 41 columns a system, two pages
@@ -60,20 +60,20 @@ def test_a_system_s_last_note_is_where_a_register_last_comes_into_the_reader_s_w
 
 def test_register_evidence_is_highest_where_the_page_prints_what_is_heard():
     printed = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 0]], np.float32)
-    likelihood = register_likelihood(np.array([0.9, 0.8, 0.0]), printed, sharpness=2.0)
+    likelihood = RegisterEvidence(printed, sharpness=2.0)(np.array([0.9, 0.8, 0.0]))
     assert likelihood.argmax() == 2 and likelihood.max() == pytest.approx(1.0)
     assert likelihood[3] < likelihood[0] < likelihood[2]
-    sharper = register_likelihood(np.array([0.9, 0.8, 0.0]), printed, sharpness=8.0)
+    sharper = RegisterEvidence(printed, sharpness=8.0)(np.array([0.9, 0.8, 0.0]))
     assert sharper[0] < likelihood[0]
 
 
 def test_faintly_heard_registers_weigh_less_than_clearly_heard_ones():
     printed = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
-    clear = register_likelihood(np.array([0.9, 0.1, 0.0]), printed, sharpness=2.0, heard_full=1.0)
-    faint = register_likelihood(np.array([0.09, 0.01, 0.0]), printed, sharpness=2.0, heard_full=1.0)
+    clear = RegisterEvidence(printed, sharpness=2.0, heard_full=1.0)(np.array([0.9, 0.1, 0.0]))
+    faint = RegisterEvidence(printed, sharpness=2.0, heard_full=1.0)(np.array([0.09, 0.01, 0.0]))
     assert clear.argmax() == faint.argmax() == 0
     assert clear[1] < faint[1] < 1.0  # the same direction, heard faintly: nearly no evidence either way
-    unscaled = register_likelihood(np.array([0.09, 0.01, 0.0]), printed, sharpness=2.0)
+    unscaled = RegisterEvidence(printed, sharpness=2.0)(np.array([0.09, 0.01, 0.0]))
     assert unscaled[1] < faint[1]
 
 

@@ -17,7 +17,7 @@ def test_the_default_model_follows_the_example_through_both_pages():
     model, _ = checkpoint.load(None)  # the shipped default
     score = load_score([EXAMPLES / "bach-bwv40.6.pdf"])
     tracker = Tracker(model, score)
-    assert tracker.printed is not None  # it aligns what it hears with the registers it reads
+    assert tracker.registers is not None  # it aligns what it hears with the registers it reads
     positions = [tracker.step(frame) for frame in spectrogram(load_audio(EXAMPLES / "bach-bwv40.6.flac"))]
     pages = np.array([p.page for p in positions])
     progress = np.array([p.progress for p in positions])
