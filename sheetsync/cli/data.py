@@ -11,6 +11,8 @@ examples:
   sheetsync data build --out data/corpus              the default training corpus
   sheetsync data build my_scores/ --out data/mine     your own MusicXML/MEI/kern/ABC
   sheetsync data build --limit 5 --out data/tiny      a quick look
+  sheetsync data build --composed-only --composed 40 --seed 1 --tempo-variants 1 --out data/dev-composed
+                                                      new composed pieces only, for development
   sheetsync data check data/corpus
 """
 
@@ -36,6 +38,9 @@ def _register_build(actions) -> None:
                         help="renderings per piece at different tempi/curves/timbres/layouts (default: 3)")
     parser.add_argument("--composed", type=int, default=None, metavar="N",
                         help="procedurally composed piano pieces to add (default corpus: 150; with sources: 0)")
+    parser.add_argument("--composed-only", action="store_true",
+                        help="build only the composed pieces (--composed N, default 150): with a --seed the corpus "
+                             "did not use, a development set of new music")
     parser.add_argument("--pdf", action="store_true", help="also write each piece's pages as score.pdf")
     parser.add_argument("--evaluation", action="store_true",
                         help="allow the reserved evaluation pieces (only for building an evaluation set)")

@@ -64,7 +64,7 @@ def build_command(args) -> int:
     settings = BuildSettings(Path(args.out), args.seed, args.tempo_variants, pdf=args.pdf)
     if settings.variants < 1:
         raise SheetsyncError("--tempo-variants must be at least 1")
-    sources = select_sources(args.sources, args.seed, args.limit, args.composed, args.evaluation)
+    sources = select_sources(args.sources, args.seed, args.limit, args.composed, args.evaluation, args.composed_only)
     if not sources:
         raise SheetsyncError("nothing to build: no score sources")
     started = time.monotonic()
@@ -74,11 +74,17 @@ def build_command(args) -> int:
 
 
 def select_sources(paths: list[str], seed: int, limit: int | None, composed: int | None,
-                   evaluation: bool) -> list[ScoreSource]:
-    """The pieces of music to build: the user's files, or the default corpus; a seeded sample of `limit`."""
-    if paths:
-        from sheetsync.data.sources import composed_sources, sources_from_paths
+                   evaluation: bool, composed_only: bool = False) -> list[ScoreSource]:
+    """The pieces of music to build: the user's files, the default corpus, or (composed_only) just composed
+    pieces; a seeded sample of `limit`."""
+    from sheetsync.data.sources import composed_sources, sources_from_paths
 
+    if composed_only and paths:
+        raise SheetsyncError("--composed-only builds composed pieces alone: leave out the score sources "
+                             f"({paths[0]}{' ...' if len(paths) > 1 else ''})")
+    if composed_only:
+        sources = composed_sources(seed, DEFAULT_COMPOSED if composed is None else composed)
+    elif paths:
         sources = sources_from_paths(paths, allow_reserved=evaluation)
         sources += composed_sources(seed, composed or 0)
     else:

@@ -111,3 +111,20 @@ def test_bad_score_is_skipped_with_a_warning(tmp_path, capsys):
     assert "skipped bad" in captured.err + captured.out
     index = json.loads((out / "dataset.json").read_text())
     assert index["pieces"] == ["good-v1"] and "bad" in index["skipped"]
+
+
+def test_composed_only_builds_new_music_alone(tmp_path):
+    out = tmp_path / "dev"
+    assert main(["data", "build", "--composed-only", "--composed", "2", "--seed", "7", "--tempo-variants", "1",
+                 "--workers", "1", "--out", str(out)]) == 0
+    assert sorted(load_dataset(out).pieces) == ["composed-7-0000-v1", "composed-7-0001-v1"]
+
+
+def test_composed_only_with_score_sources_is_refused(tmp_path, capsys):
+    score = tmp_path / "s.musicxml"
+    score.write_text(piano_musicxml(2))
+    out = tmp_path / "out"
+    assert main(["data", "build", str(score), "--composed-only", "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "--composed-only" in error and "s.musicxml" in error
+    assert not out.exists()
