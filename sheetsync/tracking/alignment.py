@@ -44,9 +44,9 @@ class AlignmentSettings:
     fastest: float = 6.0
     speeds: int = 12  # speeds between the two, spaced evenly in log
     # share of each speed's mass that drifts to each neighbouring speed per frame. Printed spacing is not even in
-    # time (a bar's first note, an accidental), so the follower must change speed within a note or two: on 36
-    # long composed development pieces 0.003 / 0.01 / 0.03 give pixel F1 0.669 / 0.681 / 0.674 (validation: 0.728
-    # / 0.739 at the first two, 92.7% of onsets within 0.5 s at both).
+    # time (for a few notes at a time the music crosses twice the columns per frame), so the follower must change
+    # speed within a note or two: on 36 long composed development pieces 0.003 / 0.01 / 0.015 / 0.03 give pixel
+    # F1 0.669 / 0.681 / 0.682 / 0.674 (validation: 0.728 / 0.739 at the first two, 92.7% within 0.5 s at both).
     speed_change: float = 0.01
     # Shares of the mass per frame that jump to the start of some system, and anywhere at all. Rare: on 60
     # validation pieces 1e-4 and 1e-6 track alike (83.4 / 83.3% within 0.5 s), but more jumps flicker between
@@ -56,8 +56,8 @@ class AlignmentSettings:
     anywhere: float = 1e-7
     # A jump forward is this many times as likely as one back (to each landing). On 32 composed development
     # pieces, 1 / 0.1 / 0.01 / 0.001 track 76.7 / 77.3 / 78.1 / 78.8% of onsets within 0.5 s. On 36 longer ones,
-    # forward_jumps 1e-4 with restart 1e-7 (from 1e-3 and 1e-6, changed together) lifts pixel F1 from 0.656 to
-    # 0.664, and validation holds (0.729 against 0.728).
+    # forward_jumps 1e-4 with restart 1e-7 (from 1e-3 and 1e-6, changed together; sharpness 2.0, speed_change
+    # 0.003) lifts pixel F1 from 0.656 to 0.664, and validation holds (0.729 against 0.728).
     forward_jumps: float = 1e-4
     start_columns: int = 15  # the first music of a system is within this many columns of its start...
     jump_columns: int = 40  # ...and a jump lands within this many

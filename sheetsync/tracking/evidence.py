@@ -29,8 +29,9 @@ from sheetsync.tracking.alignment import ReadingOrder
 class EvidenceSettings:
     # register evidence: likelihood exp(sharpness * (cosine - the frame's best)). Softer evidence keeps some mass
     # on both of two identical printed passages until the music tells them apart. Pixel F1 on 36 long composed
-    # development pieces: 2.0 / 1.5 give 0.656 / 0.667 with the former jumps (forward_jumps 1e-3, restart 1e-6);
-    # with the present ones 2.0 / 1.75 give 0.664 / 0.669. On validation the four give 0.728 / 0.722 / 0.729 / 0.728.
+    # development pieces (speed_change 0.003): 2.0 / 1.5 give 0.656 / 0.667 with the former jumps (forward_jumps
+    # 1e-3, restart 1e-6); with the present ones 2.0 / 1.75 give 0.664 / 0.669. On validation the four give 0.728 /
+    # 0.722 / 0.729 / 0.728.
     sharpness: float = 1.75
     # a column holds the last note's registers when it prints (summed register evidence) less than held_share of
     # its system's strongest column, or than held_below
