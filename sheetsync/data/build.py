@@ -82,8 +82,9 @@ def select_sources(paths: list[str], seed: int, limit: int | None, composed: int
     if composed_only and paths:
         raise SheetsyncError("--composed-only builds composed pieces alone: leave out the score sources "
                              f"({paths[0]}{' ...' if len(paths) > 1 else ''})")
+    corpus_composed = DEFAULT_COMPOSED if composed is None else composed  # without sources, as many as the corpus
     if composed_only:
-        sources = composed_sources(seed, DEFAULT_COMPOSED if composed is None else composed)
+        sources = composed_sources(seed, corpus_composed)
     elif paths:
         sources = sources_from_paths(paths, allow_reserved=evaluation)
         sources += composed_sources(seed, composed or 0)
@@ -91,7 +92,7 @@ def select_sources(paths: list[str], seed: int, limit: int | None, composed: int
         from sheetsync.data.corpus import default_sources
 
         folk = DEFAULT_FOLK_TUNES if limit is None else min(limit, DEFAULT_FOLK_TUNES)
-        sources = default_sources(seed, folk, DEFAULT_COMPOSED if composed is None else composed)
+        sources = default_sources(seed, folk, corpus_composed)
     if limit is not None and limit < len(sources):
         chosen = np.random.default_rng(seed).permutation(len(sources))[:limit]
         sources = [sources[i] for i in sorted(chosen)]
